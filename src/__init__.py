@@ -1,0 +1,1 @@
+"""xpcore: gamification core service (users, XP, levels, layers, seasons, leaderboards)."""

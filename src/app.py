@@ -1,0 +1,142 @@
+"""The application factory: `create_app()` builds Litestar from small `_configure_*` steps.
+
+Nothing here connects at import or at construction: the Postgres pool and the Redis client
+open their first connection when first used, so the process starts (and `/ready` explains)
+even while a dependency is down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from src import __doc__ as description
+from src.controllers.health import HealthController
+from src.db import Database
+from src.logs import RequestIdMiddleware, configure_logging
+from src.problems import EXCEPTION_HANDLERS
+from src.settings import Settings, get_settings, sqlalchemy_url
+
+VERSION = "0.1.0"
+
+
+def ensure_backing_services(settings: Settings) -> Settings:
+    """Outside production, attach the embedded servers when DATABASE_URL/REDIS_URL are unset."""
+    if settings.database.url and settings.redis.url:
+        return settings
+    if settings.is_production:  # load_settings already refuses this; belt and braces
+        raise RuntimeError("DATABASE_URL and REDIS_URL are required in production")
+    from src.embedded import attach_environment
+    from src.settings import load_settings
+
+    attach_environment(settings.state_dir)
+    get_settings.cache_clear()
+    return load_settings()
+
+
+def _configure_state(config: AppConfig, settings: Settings) -> None:
+    from redis.asyncio import Redis
+
+    from src.migrations import head_revision
+
+    config.state = State(
+        {
+            "settings": settings,
+            "db": Database(settings),
+            # redis-py connects on first command, not here.
+            "redis": Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=2),
+            "migration_head": head_revision(),
+        }
+    )
+
+    async def close(app: Litestar) -> None:
+        await app.state.db.close()
+        await app.state.redis.aclose()
+
+    config.on_shutdown.append(close)
+
+
+def _configure_database_cli(config: AppConfig, settings: Settings) -> None:
+    """advanced-alchemy's plugin gives the CLI its `database` group (Alembic on db/migrations)."""
+    from advanced_alchemy.extensions.litestar import AlembicAsyncConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+
+    from src.migrations import MIGRATIONS_DIR, VERSION_TABLE
+
+    assert settings.database.url
+    config.plugins.append(
+        SQLAlchemyPlugin(
+            config=SQLAlchemyAsyncConfig(
+                connection_string=sqlalchemy_url(settings.database.url),
+                create_all=False,
+                alembic_config=AlembicAsyncConfig(
+                    script_location=str(MIGRATIONS_DIR),
+                    version_table_name=VERSION_TABLE,
+                    script_config="",
+                ),
+            )
+        )
+    )
+
+
+def _configure_jobs(config: AppConfig, settings: Settings) -> None:
+    from src.jobs import JobsPlugin, saq_config
+
+    config.plugins.append(JobsPlugin(config=saq_config(settings)))
+
+
+def _configure_http(config: AppConfig, settings: Settings) -> None:
+    config.route_handlers.extend([HealthController])
+    config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    config.middleware.insert(0, DefineMiddleware(RequestIdMiddleware))
+    if settings.cors_origins:
+        config.cors_config = CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=True,
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "X-API-Key", "X-Request-ID"],
+        )
+
+
+def _configure_observability(config: AppConfig, settings: Settings) -> None:
+    prometheus = PrometheusConfig(app_name="xpcore", prefix="xpcore", group_path=True, exclude=["/metrics"])
+    config.middleware.append(prometheus.middleware)
+    config.route_handlers.append(PrometheusController)
+
+
+def _configure_openapi(config: AppConfig, settings: Settings) -> None:
+    config.openapi_config = OpenAPIConfig(
+        title="xpcore",
+        version=VERSION,
+        description=(description or "").strip(),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = ensure_backing_services(settings or get_settings())
+    configure_logging(settings.log_level)
+    config = AppConfig(debug=False)
+    for step in (
+        _configure_state,
+        _configure_database_cli,
+        _configure_jobs,
+        _configure_http,
+        _configure_observability,
+        _configure_openapi,
+    ):
+        step(config, settings)
+    return Litestar.from_config(config)
+
+
+def __getattr__(name: str) -> Any:  # `litestar --app src.app:app` convenience, built on demand
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

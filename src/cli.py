@@ -1,0 +1,40 @@
+"""`xpcore`: the Litestar CLI bound to the app, plus the project's own groups.
+
+Settings are validated before anything else, so a bad variable stops the process with one
+clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    from src.settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"xpcore: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    os.environ.setdefault("LITESTAR_APP", "src.app:create_app")
+    if not settings.is_production and not (settings.database.url and settings.redis.url):
+        from src.app import ensure_backing_services
+
+        try:
+            ensure_backing_services(settings)
+        except Exception as exc:
+            print(f"xpcore: could not start the embedded servers: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    from litestar.cli.main import litestar_group
+
+    from src.commands import register
+
+    register(litestar_group)
+    litestar_group(prog_name="xpcore")
+
+
+if __name__ == "__main__":
+    main()

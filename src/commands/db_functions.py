@@ -1,0 +1,33 @@
+"""`xpcore db-functions`: keep migrations in step with the readable db/functions files."""
+
+from __future__ import annotations
+
+import click
+
+from src import migrations
+
+
+@click.group(name="db-functions", help="Write migration revisions from changed db/functions files.")
+def db_functions() -> None:
+    pass
+
+
+@db_functions.command(name="status", help="List db/functions files that differ from the migrations.")
+def status() -> None:
+    changed = migrations.changed_functions()
+    if not changed:
+        click.echo("db/functions matches the migrations")
+        return
+    for path, (_, old) in changed.items():
+        click.echo(f"{'new' if old is None else 'changed'}: db/functions/{path}")
+    raise SystemExit(1)
+
+
+@db_functions.command(name="revision", help="Freeze changed db/functions files into a new revision.")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def revision(message: str) -> None:
+    path = migrations.write_revision(message)
+    if path is None:
+        click.echo("nothing to do: db/functions matches the migrations")
+        return
+    click.echo(f"wrote {path.relative_to(migrations.ROOT)}; add any table DDL to SCHEMA_UP/SCHEMA_DOWN")

@@ -1,0 +1,1 @@
+"""HTTP controllers: one module per area, thin (validate, authenticate, one SQL call, shape)."""

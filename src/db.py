@@ -1,0 +1,74 @@
+"""The asyncpg pool the API and the workers send their SQL through.
+
+Created lazily with `min_size=0`, so the process starts (and `/ready` can say why it is not
+ready) while Postgres is down, and reconnects by itself after a Postgres restart: asyncpg
+discards a broken connection and opens a new one on the next acquire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+
+from src.settings import Settings, normalize_database_url
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb in and out as Python objects; the SQL functions return jsonb documents.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class Database:
+    """Owns one pool; `pool()` creates it on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.database.url:
+            raise RuntimeError("DATABASE_URL is not set and no embedded server was attached")
+        self.dsn = normalize_database_url(settings.database.url)
+        self._settings = settings.database
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._lock:
+                if self._pool is None:
+                    server_settings = {"application_name": "xpcore"}
+                    if self._settings.statement_timeout_ms:
+                        server_settings["statement_timeout"] = str(self._settings.statement_timeout_ms)
+                    self._pool = await asyncpg.create_pool(
+                        self.dsn,
+                        min_size=0,
+                        max_size=self._settings.pool_max,
+                        init=_init_connection,
+                        server_settings=server_settings,
+                        # PgBouncer in transaction mode cannot keep named prepared statements.
+                        statement_cache_size=0 if "pgbouncer=true" in self.dsn else 100,
+                        max_inactive_connection_lifetime=60,
+                    )
+        return self._pool
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        pool = await self.pool()
+        return await pool.fetchrow(query, *args)
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        pool = await self.pool()
+        return await pool.fetch(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        pool = await self.pool()
+        return await pool.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        pool = await self.pool()
+        return await pool.execute(query, *args)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

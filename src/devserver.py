@@ -1,0 +1,52 @@
+"""`make dev`: embedded servers (when no URLs are set), migrate, seed demo data, then serve
+the API with one in-process worker on http://127.0.0.1:8000. Ctrl-C stops the API and the
+embedded servers this run started; servers that were already running are left running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from src.settings import SettingsError, get_settings
+
+
+def main() -> int:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"xpcore: {exc}", file=sys.stderr)
+        return 2
+    started_here = False
+    if not (settings.database.url and settings.redis.url):
+        from src import embedded
+
+        pg_running = (settings.state_dir / "pgdata" / "postmaster.pid").exists()
+        added = embedded.attach_environment(settings.state_dir)
+        started_here = bool(added) and not pg_running
+        for key in added:
+            print(f"xpcore dev: {key} -> embedded server under {settings.state_dir}", flush=True)
+    env = dict(os.environ, XPCORE_WORKER_IN_PROCESS="true")
+    xpcore = [sys.executable, "-m", "src.cli"]
+    try:
+        subprocess.run([*xpcore, "database", "upgrade", "--no-prompt"], env=env, check=True)
+        subprocess.run([*xpcore, "seed", "demo"], env=env, check=True)
+        print(f"xpcore dev: serving on http://{settings.host}:{settings.port} (docs at /schema)", flush=True)
+        server = subprocess.run(
+            [*xpcore, "run", "--host", settings.host, "--port", str(settings.port)], env=env, check=False
+        )
+        return server.returncode
+    except KeyboardInterrupt:
+        return 0
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode
+    finally:
+        if started_here:
+            from src import embedded
+
+            print("xpcore dev: stopping the embedded servers", flush=True)
+            embedded.stop_all(settings.state_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

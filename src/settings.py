@@ -1,0 +1,292 @@
+"""Settings read from environment variables into typed groups.
+
+Every variable is listed with its default in `.env.example`. `get_settings()` validates once
+and caches; a bad value raises `SettingsError` naming the variable, which the CLI prints as one
+line (no traceback wall).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("XPCORE_STATE_DIR", ROOT / ".xpcore"))
+ENVIRONMENTS = ("dev", "test", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"invalid setting {variable}: {problem}")
+        self.variable = variable
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(name, f"expected true or false, got {raw!r}")
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(name: str, default: str = "") -> tuple[str, ...]:
+    raw = _env(name, default) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default) or default
+    if value not in choices:
+        raise SettingsError(name, f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or "host=" in parts.query):
+        raise SettingsError(name, f"expected a {schemes[0]}:// URL, got {value!r}")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """The plain libpq form asyncpg accepts (no SQLAlchemy driver suffix)."""
+    for prefix in ("postgresql+asyncpg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+asyncpg://" + normalize_database_url(url)[len("postgresql://") :]
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str | None  # None until the embedded server is attached
+    pool_min: int = 1
+    pool_max: int = 10
+    statement_timeout_ms: int = 15000
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CookieSettings:
+    secure: bool
+    samesite: str
+    domain: str | None
+
+
+@dataclass(frozen=True)
+class JWTSettings:
+    private_key: str | None
+    previous_public_keys: str | None
+    issuer: str
+    audience: str
+    access_ttl_s: int = 15 * 60
+    refresh_ttl_s: int = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    backend: str
+    sender: str
+    aws_region: str
+    endpoint_url: str | None
+
+
+@dataclass(frozen=True)
+class OAuthProvider:
+    client_id: str | None
+    client_secret: str | None
+    metadata_url: str | None = None
+    authorize_url: str | None = None
+    token_url: str | None = None
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    log_level: str
+    host: str
+    port: int
+    public_url: str
+    cors_origins: tuple[str, ...]
+    redirect_allowlist: tuple[str, ...]
+    otp_max_per_email: int
+    otp_max_per_ip: int
+    api_key_max_per_minute: int
+    secret_key: str | None
+    database: DatabaseSettings
+    redis: RedisSettings
+    cookies: CookieSettings
+    jwt: JWTSettings
+    email: EmailSettings
+    google: OAuthProvider
+    github: OAuthProvider
+    discord: OAuthProvider
+    razorpay_key_id: str | None
+    razorpay_key_secret: str | None
+    razorpay_webhook_secret: str | None
+    razorpay_base_url: str | None
+    firebase_credentials: str | None
+    fcm_endpoint: str | None
+    worker_in_process: bool
+    queue_name: str = "xpcore"
+    state_dir: Path = field(default=STATE_DIR)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _oauth(prefix: str, *, metadata: str | None = None, endpoints: dict[str, str] | None = None) -> OAuthProvider:
+    endpoints = endpoints or {}
+    return OAuthProvider(
+        client_id=_env(f"{prefix}_CLIENT_ID"),
+        client_secret=_env(f"{prefix}_CLIENT_SECRET"),
+        metadata_url=_url(f"{prefix}_METADATA_URL", _env(f"{prefix}_METADATA_URL", metadata), ("https", "http"))
+        if metadata
+        else None,
+        authorize_url=_env(f"{prefix}_AUTHORIZE_URL", endpoints.get("authorize")),
+        token_url=_env(f"{prefix}_TOKEN_URL", endpoints.get("token")),
+        api_url=_env(f"{prefix}_API_URL", endpoints.get("api")),
+    )
+
+
+def load_settings() -> Settings:
+    """Read and validate every setting; raises SettingsError on the first bad one."""
+    env = _choice("XPCORE_ENV", "dev", ENVIRONMENTS)
+    database_url = _url("DATABASE_URL", _env("DATABASE_URL"), ("postgresql", "postgres", "postgresql+asyncpg"))
+    redis_url = _url("REDIS_URL", _env("REDIS_URL"), ("redis", "rediss", "unix", "valkey"))
+    if redis_url and redis_url.startswith("valkey://"):
+        redis_url = "redis://" + redis_url[len("valkey://") :]
+    port = _int("XPCORE_PORT", 8000, minimum=1)
+    samesite = _choice("COOKIE_SAMESITE", "lax", ("lax", "strict", "none"))
+    settings = Settings(
+        env=env,
+        log_level=_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        host=_env("XPCORE_HOST", "127.0.0.1") or "127.0.0.1",
+        port=port,
+        public_url=(_env("XPCORE_PUBLIC_URL", f"http://127.0.0.1:{port}") or "").rstrip("/"),
+        cors_origins=_list("CORS_ORIGINS"),
+        redirect_allowlist=_list(
+            "XPCORE_REDIRECT_ALLOWLIST", "http://127.0.0.1:,http://localhost:" if env != "production" else ""
+        ),
+        otp_max_per_email=_int("OTP_MAX_PER_EMAIL", 5, minimum=1),
+        otp_max_per_ip=_int("OTP_MAX_PER_IP", 20, minimum=1),
+        api_key_max_per_minute=_int("API_KEY_MAX_PER_MINUTE", 6000, minimum=1),
+        secret_key=_env("XPCORE_SECRET_KEY"),
+        database=DatabaseSettings(
+            url=database_url,
+            pool_min=_int("DATABASE_POOL_MIN", 1),
+            pool_max=_int("DATABASE_POOL_MAX", 10, minimum=1),
+            statement_timeout_ms=_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000, minimum=0),
+        ),
+        redis=RedisSettings(url=redis_url),
+        cookies=CookieSettings(
+            secure=_bool("COOKIE_SECURE", env != "dev"),
+            samesite=samesite,
+            domain=_env("COOKIE_DOMAIN"),
+        ),
+        jwt=JWTSettings(
+            private_key=_env("JWT_PRIVATE_KEY"),
+            previous_public_keys=_env("JWT_PREVIOUS_PUBLIC_KEYS"),
+            issuer=_env("JWT_ISSUER", "xpcore") or "xpcore",
+            audience=_env("JWT_AUDIENCE", "xpcore") or "xpcore",
+        ),
+        email=EmailSettings(
+            backend=_choice("EMAIL_BACKEND", "console", ("console", "ses")),
+            sender=_env("EMAIL_FROM", "xpcore <no-reply@xpcore.local>") or "",
+            aws_region=_env("AWS_REGION", "us-east-1") or "us-east-1",
+            endpoint_url=_env("AWS_ENDPOINT_URL_SESV2"),
+        ),
+        google=_oauth("OAUTH_GOOGLE", metadata="https://accounts.google.com/.well-known/openid-configuration"),
+        github=_oauth(
+            "OAUTH_GITHUB",
+            endpoints={
+                "authorize": "https://github.com/login/oauth/authorize",
+                "token": "https://github.com/login/oauth/access_token",
+                "api": "https://api.github.com",
+            },
+        ),
+        discord=_oauth(
+            "OAUTH_DISCORD",
+            endpoints={
+                "authorize": "https://discord.com/oauth2/authorize",
+                "token": "https://discord.com/api/oauth2/token",
+                "api": "https://discord.com/api",
+            },
+        ),
+        razorpay_key_id=_env("RAZORPAY_KEY_ID"),
+        razorpay_key_secret=_env("RAZORPAY_KEY_SECRET"),
+        razorpay_webhook_secret=_env("RAZORPAY_WEBHOOK_SECRET"),
+        razorpay_base_url=_env("RAZORPAY_BASE_URL"),
+        firebase_credentials=_env("FIREBASE_CREDENTIALS"),
+        fcm_endpoint=_env("FCM_ENDPOINT"),
+        worker_in_process=_bool("XPCORE_WORKER_IN_PROCESS", False),
+        queue_name=_env("XPCORE_QUEUE", "xpcore") or "xpcore",
+    )
+    if settings.is_production:
+        _check_production(settings)
+    return settings
+
+
+def _check_production(settings: Settings) -> None:
+    """Production refuses dev-only conveniences."""
+    if not settings.database.url:
+        raise SettingsError("DATABASE_URL", "required in production (the embedded server is for dev and tests)")
+    if not settings.redis.url:
+        raise SettingsError("REDIS_URL", "required in production (the embedded server is for dev and tests)")
+    if not settings.jwt.private_key:
+        raise SettingsError("JWT_PRIVATE_KEY", "required in production (dev keys are generated under .xpcore/)")
+    if not settings.secret_key:
+        raise SettingsError("XPCORE_SECRET_KEY", "required in production (used to HMAC OTP codes and API keys)")
+    if settings.email.backend == "console":
+        raise SettingsError("EMAIL_BACKEND", "'console' is dev-only; use 'ses' in production")
+    if not settings.cookies.secure:
+        raise SettingsError("COOKIE_SECURE", "must be true in production")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
