@@ -19,7 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from src import __doc__ as description
-from src.controllers.health import HealthController
+from src.controllers import ROUTES
 from src.db import Database
 from src.logs import RequestIdMiddleware, configure_logging
 from src.problems import EXCEPTION_HANDLERS
@@ -93,7 +93,7 @@ def _configure_jobs(config: AppConfig, settings: Settings) -> None:
 
 
 def _configure_http(config: AppConfig, settings: Settings) -> None:
-    config.route_handlers.extend([HealthController])
+    config.route_handlers.extend(ROUTES)
     config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     config.middleware.insert(0, DefineMiddleware(RequestIdMiddleware))
     if settings.cors_origins:

@@ -177,19 +177,62 @@ def _literal(text: str | None) -> str:
     return repr(text)
 
 
-def write_revision(message: str) -> Path | None:
+def _revision_path(revision: str) -> Path | None:
+    script = script_directory().get_revision(revision)
+    return Path(script.path) if script is not None else None
+
+
+def _changed_since(frozen: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    return {path: (text, frozen.get(path)) for path, text in function_files().items() if frozen.get(path) != text}
+
+
+def _blocks(changed: dict[str, tuple[str, str | None]]) -> tuple[str, str]:
+    for path, (text, _) in changed.items():
+        drop_statement(path, text)  # fail early when a new file lacks its drop line
+    functions = "".join(f"    {path!r}: {_literal(text)},\n" for path, (text, _) in changed.items())
+    previous = "".join(f"    {path!r}: {_literal(old)},\n" for path, (_, old) in changed.items())
+    return functions, previous
+
+
+_FUNCTIONS_BLOCK = re.compile(r"^FUNCTIONS: dict\[str, str\] = \{\n.*?^\}\n", re.MULTILINE | re.DOTALL)
+_PREVIOUS_BLOCK = re.compile(r"^PREVIOUS: dict\[str, str \| None\] = \{\n.*?^\}\n", re.MULTILINE | re.DOTALL)
+
+
+def update_revision(revision: str) -> Path:
+    """Re-freeze the head revision `revision` from the current files (for unreleased work).
+
+    Keeps its hand-written SCHEMA_UP/SCHEMA_DOWN; rewrites FUNCTIONS and PREVIOUS as if the
+    revision were written now on top of its parent.
+    """
+    path = _revision_path(revision)
+    if path is None:
+        raise ValueError(f"no revision {revision!r}")
+    if head_revision() != revision:
+        raise ValueError(f"revision {revision!r} is not the head; only unreleased head revisions may be rewritten")
+    frozen: dict[str, str] = {}
+    for rev, rev_path in revisions_in_order():
+        if rev == revision:
+            break
+        frozen.update(getattr(_load(rev_path), "FUNCTIONS", {}))
+    functions, previous = _blocks(_changed_since(frozen))
+    text = path.read_text()
+    text = _FUNCTIONS_BLOCK.sub(lambda _: "FUNCTIONS: dict[str, str] = {\n" + functions + "}\n", text, count=1)
+    text = _PREVIOUS_BLOCK.sub(lambda _: "PREVIOUS: dict[str, str | None] = {\n" + previous + "}\n", text, count=1)
+    path.write_text(text)
+    return path
+
+
+def write_revision(message: str, revision: str | None = None) -> Path | None:
     """Write a revision for every changed function file; None when nothing changed."""
     changed = changed_functions()
     if not changed:
         return None
     down = script_directory().get_current_head()
-    number = int(re.sub(r"\D", "", down or "") or 0) + 1
-    revision = f"{number:04d}"
+    if revision is None:
+        number = int(re.sub(r"\D", "", down or "") or 0) + 1
+        revision = f"{number:04d}"
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "functions"
-    functions = "".join(f"    {path!r}: {_literal(text)},\n" for path, (text, _) in changed.items())
-    previous = "".join(f"    {path!r}: {_literal(old)},\n" for path, (_, old) in changed.items())
-    for path, (text, _) in changed.items():
-        drop_statement(path, text)  # fail early when a new file lacks its drop line
+    functions, previous = _blocks(changed)
     body = _TEMPLATE.format(
         message=message,
         revision=revision,

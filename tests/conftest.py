@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from src.embedded import with_database
 from src.settings import ROOT, STATE_DIR, normalize_database_url
 
 TEST_STATE = STATE_DIR / "test"
+
+# Shared fixtures of each area live in tests/fixtures/<area>.py and are listed here.
+pytest_plugins: list[str] = []
 
 
 def _docker_answers() -> bool:
@@ -138,7 +142,10 @@ def clone_database(server_url: str, template: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def worker_name(request: pytest.FixtureRequest) -> str:
-    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+    """Unique per worker and per run, so concurrent runs on one server never share a database."""
+    workerinput = getattr(request.config, "workerinput", {})
+    run = workerinput.get("testrunuid", uuid.uuid4().hex)[:8]
+    return f"{workerinput.get('workerid', 'main')}_{run}"
 
 
 @pytest.fixture(scope="session")
@@ -154,14 +161,16 @@ def template_db(pg_server_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_server_url: str, template_db: str, worker_name: str) -> str:
-    return clone_database(pg_server_url, template_db, f"xpcore_test_{worker_name}")
+def database_url(pg_server_url: str, template_db: str, worker_name: str) -> Iterator[str]:
+    name = f"xpcore_test_{worker_name}"
+    yield clone_database(pg_server_url, template_db, name)
+    asyncio.run(_admin(pg_server_url, f'drop database if exists "{name}" with (force)'))
 
 
 @pytest.fixture(scope="session")
 def redis_url(worker_name: str) -> str:
     base = _redis_server_url().rsplit("/", 1)[0]
-    index = 1 + (int(worker_name[2:]) if worker_name.startswith("gw") else 14) % 15
+    index = 1 + (int(worker_name[2:].split("_")[0]) if worker_name.startswith("gw") else 14) % 15
     return f"{base}/{index}"
 
 

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from src import migrations
-from tests.conftest import clone_database, migrate
+from tests.conftest import _admin, clone_database, migrate
 from tests.schema_snapshot import functions_only, snapshot
 
 
@@ -43,7 +43,8 @@ async def test_the_drift_check_notices_an_edited_function(conn: asyncpg.Connecti
 
 @pytest.mark.slow
 def test_latest_revision_downgrades_and_upgrades_again(pg_server_url: str, template_db: str, worker_name: str) -> None:
-    url = clone_database(pg_server_url, template_db, f"xpcore_migrate_{worker_name}")
+    name = f"xpcore_migrate_{worker_name}"
+    url = clone_database(pg_server_url, template_db, name)
 
     async def take() -> dict[str, str]:
         conn = await asyncpg.connect(url)
@@ -58,6 +59,7 @@ def test_latest_revision_downgrades_and_upgrades_again(pg_server_url: str, templ
     assert below != at_head, "the latest revision's downgrade changed nothing"
     migrate(url, "head")
     assert asyncio.run(take()) == at_head
+    asyncio.run(_admin(pg_server_url, f'drop database if exists "{name}" with (force)'))
 
 
 def test_revision_writer_freezes_changed_files(tmp_path, monkeypatch) -> None:
@@ -83,3 +85,27 @@ def test_revision_writer_freezes_changed_files(tmp_path, monkeypatch) -> None:
     exec(compile(body, str(written), "exec"), namespace)
     assert namespace["FUNCTIONS"] == {"app/beat.sql": target.read_text()}
     assert "beats + 1\n" in namespace["PREVIOUS"]["app/beat.sql"]  # type: ignore[index]
+
+
+def test_refreeze_rewrites_only_the_head_revisions_frozen_blocks(tmp_path, monkeypatch) -> None:
+    """`xpcore db-functions refreeze REV` updates an unreleased head revision in place."""
+    import shutil
+
+    versions_dir = tmp_path / "migrations" / "versions"
+    shutil.copytree(migrations.MIGRATIONS_DIR, tmp_path / "migrations")
+    functions_dir = tmp_path / "functions"
+    shutil.copytree(migrations.FUNCTIONS_DIR, functions_dir)
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path / "migrations")
+    monkeypatch.setattr(migrations, "VERSIONS_DIR", versions_dir)
+    monkeypatch.setattr(migrations, "FUNCTIONS_DIR", functions_dir)
+    head = migrations.head_revision()
+    head_file = next(versions_dir.glob(f"{head}_*.py"))
+    schema_before = head_file.read_text().split("FUNCTIONS:")[0]
+    edited = next(p for p in sorted(functions_dir.rglob("*.sql")))
+    edited.write_text(edited.read_text() + "\n-- an unreleased edit\n")
+    assert migrations.changed_functions()
+    migrations.update_revision(head)
+    assert migrations.changed_functions() == {}
+    assert head_file.read_text().split("FUNCTIONS:")[0] == schema_before
+    with pytest.raises(ValueError, match="not the head"):
+        migrations.update_revision("0001")

@@ -25,9 +25,17 @@ def status() -> None:
 
 @db_functions.command(name="revision", help="Freeze changed db/functions files into a new revision.")
 @click.option("-m", "--message", required=True, help="What the revision changes.")
-def revision(message: str) -> None:
-    path = migrations.write_revision(message)
+@click.option("--rev-id", default=None, help="Revision id (default: the next number).")
+def revision(message: str, rev_id: str | None) -> None:
+    path = migrations.write_revision(message, rev_id)
     if path is None:
         click.echo("nothing to do: db/functions matches the migrations")
         return
     click.echo(f"wrote {path.relative_to(migrations.ROOT)}; add any table DDL to SCHEMA_UP/SCHEMA_DOWN")
+
+
+@db_functions.command(name="refreeze", help="Rewrite the unreleased head revision REV from the current files.")
+@click.argument("rev")
+def refreeze(rev: str) -> None:
+    path = migrations.update_revision(rev)
+    click.echo(f"re-froze {path.relative_to(migrations.ROOT)}")

@@ -1,0 +1,30 @@
+-- drop: drop function if exists notify.enqueue(uuid, text, text, text, jsonb, text);
+-- Writes one notification to the outbox, in the caller's transaction, so it exists exactly
+-- when the event that caused it commits. A repeated (user, kind, dedupe_key) is a no-op
+-- returning null: replays of the same event never notify twice. pg_notify is delivered on
+-- commit only, which wakes the delivery worker without polling.
+create or replace function notify.enqueue(
+    p_user_id uuid,
+    p_kind text,
+    p_title text,
+    p_body text,
+    p_data jsonb default '{}'::jsonb,
+    p_dedupe_key text default null
+)
+returns bigint
+language plpgsql
+volatile
+as $$
+declare
+    v_id bigint;
+begin
+    insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
+    values (p_user_id, p_kind, p_title, p_body, coalesce(p_data, '{}'::jsonb), p_dedupe_key)
+    on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing
+    returning id into v_id;
+    if v_id is not null then
+        perform pg_notify('xpcore_outbox', v_id::text);
+    end if;
+    return v_id;
+end;
+$$;
