@@ -1,0 +1,47 @@
+"""The minimal baseline the benchmarks compare against: bare Litestar + asyncpg, one endpoint
+that does only an insert and an update in one transaction (what an award must do at least).
+
+Run: `uvicorn bench.baseline:app --port 8101` with DATABASE_URL set; `bench/run.py` does this.
+"""
+
+from __future__ import annotations
+
+import os
+
+import asyncpg
+from litestar import Litestar, post
+
+SCHEMA = """
+create schema if not exists bench_baseline;
+create table if not exists bench_baseline.events (
+    id bigint generated always as identity primary key,
+    user_id bigint not null,
+    xp integer not null,
+    created_at timestamptz not null default now()
+);
+create table if not exists bench_baseline.totals (user_id bigint primary key, xp bigint not null default 0);
+insert into bench_baseline.totals (user_id) select g from generate_series(1, 100000) g on conflict do nothing;
+"""
+
+pool: asyncpg.Pool | None = None
+
+
+async def startup() -> None:
+    global pool
+    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=4, max_size=int(os.environ.get("POOL", "10")))
+    async with pool.acquire() as conn:
+        await conn.execute(SCHEMA)
+
+
+@post("/award")
+async def award(data: dict[str, int]) -> dict[str, int]:
+    assert pool is not None
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("insert into bench_baseline.events (user_id, xp) values ($1, $2)", data["user"], data["xp"])
+        total = await conn.fetchval(
+            "update bench_baseline.totals set xp = xp + $2 where user_id = $1 returning xp", data["user"], data["xp"]
+        )
+    return {"total": total}
+
+
+app = Litestar([award], on_startup=[startup])

@@ -1,0 +1,2 @@
+-- GET /health: the framework's floor (middleware, routing, serialization), no database.
+wrk.method = "GET"
