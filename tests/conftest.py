@@ -200,6 +200,17 @@ def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[di
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are cached per process; a test that changed the environment must not leak
+    its settings (say, a stopped embedded server) into the next test."""
+    from src.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def app(test_env: dict[str, str]):  # type: ignore[no-untyped-def]
     from src.app import create_app
