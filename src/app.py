@@ -19,6 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from src import __doc__ as description
+from src.auth.middleware import AuthMiddleware
 from src.controllers import ROUTES
 from src.db import Database
 from src.logs import RequestIdMiddleware, configure_logging
@@ -45,6 +46,7 @@ def ensure_backing_services(settings: Settings) -> Settings:
 def _configure_state(config: AppConfig, settings: Settings) -> None:
     from redis.asyncio import Redis
 
+    from src.auth.api_keys import ApiKeyVerifier
     from src.migrations import head_revision
 
     config.state = State(
@@ -54,6 +56,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
             # redis-py connects on first command, not here.
             "redis": Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=2),
             "migration_head": head_revision(),
+            "api_keys": ApiKeyVerifier(settings),
         }
     )
 
@@ -89,13 +92,16 @@ def _configure_database_cli(config: AppConfig, settings: Settings) -> None:
 def _configure_jobs(config: AppConfig, settings: Settings) -> None:
     from src.jobs import JobsPlugin, saq_config
 
-    config.plugins.append(JobsPlugin(config=saq_config(settings)))
+    plugin = JobsPlugin(config=saq_config(settings))
+    config.plugins.append(plugin)
+    config.state["queue"] = plugin.get_queue(settings.queue_name)
 
 
 def _configure_http(config: AppConfig, settings: Settings) -> None:
     config.route_handlers.extend(ROUTES)
     config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     config.middleware.insert(0, DefineMiddleware(RequestIdMiddleware))
+    config.middleware.append(DefineMiddleware(AuthMiddleware))
     if settings.cors_origins:
         config.cors_config = CORSConfig(
             allow_origins=list(settings.cors_origins),
@@ -123,7 +129,7 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = ensure_backing_services(settings or get_settings())
     configure_logging(settings.log_level)
-    config = AppConfig(debug=False)
+    config = AppConfig(debug=False, request_max_body_size=1_048_576)
     for step in (
         _configure_state,
         _configure_database_cli,

@@ -1,22 +1,58 @@
-"""Route guards. Authentication fills `connection.user`; guards only decide."""
+"""Route guards. `AuthMiddleware` fills `scope["user"]` (a Principal or None) and, when the
+presented credentials were bad, `scope["auth_error"]`; guards only decide."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
-def _roles(user: Any) -> tuple[str, ...]:
-    return tuple(getattr(user, "roles", ()) or ())
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
+    principal = connection.scope.get("user")
+    if principal is None:
+        error: Any = connection.scope.get("auth_error")  # type: ignore[typeddict-item]
+        if error and error[0] == 403:
+            raise PermissionDeniedException(error[1])
+        raise NotAuthorizedException(error[1] if error else "authentication required")
+    return principal
+
+
+def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A signed-in user (Bearer token or cookie)."""
+    if _principal(connection).user_id is None:
+        raise PermissionDeniedException("a user token is required")
 
 
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Admins only. Denies everyone until a request carries an authenticated admin user."""
-    user = connection.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException("authentication required")
-    if "admin" not in _roles(user):
+    """A signed-in user with role admin."""
+    principal = _principal(connection)
+    if principal.user_id is None or "admin" not in principal.roles:
         raise PermissionDeniedException("admin role required")
+
+
+def requires_scope(*scopes: str) -> Guard:
+    """An API key holding every one of `scopes`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = _principal(connection)
+        if principal.via != "api_key" or not set(scopes) <= set(principal.scopes):
+            raise PermissionDeniedException(f"an API key with scope {', '.join(scopes)} is required")
+
+    return guard
+
+
+def requires_user_or_scope(scope: str) -> Guard:
+    """A signed-in user, or an API key with `scope` (the handler narrows what users may do)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = _principal(connection)
+        if principal.via == "api_key" and scope not in principal.scopes:
+            raise PermissionDeniedException(f"this API key lacks scope {scope}")
+
+    return guard

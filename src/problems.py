@@ -29,6 +29,17 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+async def send_problem(send: Any, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    """Answer with a problem document straight from ASGI middleware (before routing)."""
+    import json
+
+    body = json.dumps({"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail})
+    raw_headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     extra = exc.extra
     if isinstance(extra, list):

@@ -102,6 +102,7 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     url: str | None
+    key_prefix: str = "xpcore"
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def load_settings() -> Settings:
             pool_max=_int("DATABASE_POOL_MAX", 10, minimum=1),
             statement_timeout_ms=_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000, minimum=0),
         ),
-        redis=RedisSettings(url=redis_url),
+        redis=RedisSettings(url=redis_url, key_prefix=_env("REDIS_KEY_PREFIX", "xpcore") or "xpcore"),
         cookies=CookieSettings(
             secure=_bool("COOKIE_SECURE", env != "dev"),
             samesite=samesite,

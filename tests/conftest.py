@@ -27,7 +27,7 @@ from src.settings import ROOT, STATE_DIR, normalize_database_url
 TEST_STATE = STATE_DIR / "test"
 
 # Shared fixtures of each area live in tests/fixtures/<area>.py and are listed here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.auth"]
 
 
 def _docker_answers() -> bool:
@@ -182,9 +182,13 @@ def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[di
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "XPCORE_QUEUE": f"xpcore-test-{worker_name}",
+        "REDIS_KEY_PREFIX": f"xpcore-test-{worker_name}",
+        # every test client request comes from one address; tests of the per-IP limit set it back
+        "OTP_MAX_PER_IP": "100000",
         "LOG_LEVEL": "WARNING",
         "XPCORE_SECRET_KEY": "test-secret-key-not-for-production",
         "XPCORE_STATE_DIR": str(TEST_STATE),
+        "COOKIE_SECURE": "false",  # the test client speaks plain http
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -225,6 +229,28 @@ async def client(app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
 
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+async def db(test_env: dict[str, str]) -> AsyncIterator[Any]:
+    """A `src.db.Database` on the worker database in the tests' own event loop (the app under
+    the test client runs in another loop, so tests never borrow `app.state.db`)."""
+    from src.db import Database
+    from src.settings import load_settings
+
+    database = Database(load_settings())
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="session")
+async def queue(test_env: dict[str, str]) -> AsyncIterator[Any]:
+    """The app's SAQ queue, opened in the tests' event loop."""
+    from saq import Queue
+
+    saq_queue = Queue.from_url(test_env["REDIS_URL"], name=test_env["XPCORE_QUEUE"])
+    yield saq_queue
+    await saq_queue.disconnect()
 
 
 @pytest.fixture

@@ -3,8 +3,15 @@
 `ROUTES` is every route handler the app serves; each area adds its controllers here.
 """
 
+from src.controllers.api_keys import ApiKeysController
+from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
+from src.controllers.users import UsersController
 
 ROUTES: list[type] = [
     HealthController,
+    JWKSController,
+    AuthController,
+    UsersController,
+    ApiKeysController,
 ]

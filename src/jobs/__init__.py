@@ -10,10 +10,11 @@ from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
 
 from src.guards import requires_admin
 from src.jobs import context
+from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
 from src.settings import Settings
 
-TASKS = [heartbeat]
+TASKS: list[Any] = [heartbeat, send_login_code]
 
 SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),

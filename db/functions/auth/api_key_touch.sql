@@ -1,0 +1,9 @@
+-- drop: drop function if exists auth.api_key_touch(uuid);
+-- Records use; the API calls it at most once a minute per key and process.
+create or replace function auth.api_key_touch(p_id uuid)
+returns void
+language sql
+volatile
+as $$
+    update auth.api_keys set last_used_at = now() where id = p_id;
+$$;

@@ -1,0 +1,41 @@
+-- drop: drop function if exists auth.refresh_rotate(bytea, bytea, integer);
+-- Rotates a refresh token: the presented one is spent and a new one in the same family is
+-- stored. Presenting a spent token again is reuse (as GoTrue treats it): the whole family is
+-- revoked, so the thief's and the owner's newer tokens die together. Answers a status rather
+-- than raising so the revocation commits.
+create or replace function auth.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_ttl_s integer)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_token auth.refresh_tokens;
+    v_family auth.refresh_families;
+    v_user app.users;
+begin
+    select * into v_token from auth.refresh_tokens where token_hash = p_old_hash for update;
+    if not found then
+        return jsonb_build_object('status', 'invalid');
+    end if;
+    select * into v_family from auth.refresh_families where id = v_token.family_id for update;
+    if v_family.revoked_at is not null then
+        return jsonb_build_object('status', 'revoked');
+    end if;
+    if v_token.used_at is not null then
+        update auth.refresh_families set revoked_at = now(), revoked_reason = 'reuse' where id = v_family.id;
+        return jsonb_build_object('status', 'reuse');
+    end if;
+    if v_token.expires_at <= now() then
+        return jsonb_build_object('status', 'expired');
+    end if;
+    select * into v_user from app.users where id = v_family.user_id and deleted_at is null;
+    if not found then
+        update auth.refresh_families set revoked_at = now(), revoked_reason = 'user deleted' where id = v_family.id;
+        return jsonb_build_object('status', 'revoked');
+    end if;
+    update auth.refresh_tokens set used_at = now() where id = v_token.id;
+    insert into auth.refresh_tokens (family_id, parent_id, token_hash, expires_at)
+    values (v_family.id, v_token.id, p_new_hash, now() + make_interval(secs => p_ttl_s));
+    return jsonb_build_object('status', 'ok', 'family_id', v_family.id, 'user', auth.user_json(v_user));
+end;
+$$;

@@ -1,0 +1,55 @@
+"""Starting and rotating sessions: the TokenPair every login path answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Response
+
+from src.auth.cookies import set_auth_cookies
+from src.auth.tokens import issue_access, new_refresh_token, refresh_hash
+from src.settings import Settings
+from src.sql import auth as sql
+
+
+class UserOut(msgspec.Struct):
+    id: str
+    username: str
+    display_name: str | None
+    email: str | None
+    avatar_url: str | None
+    bio: str | None
+    discord_id: str | None
+    roles: list[str]
+    created_at: str
+
+
+class TokenPair(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: UserOut
+    token_type: str = "Bearer"
+
+
+def token_pair(settings: Settings, user: dict[str, Any], session_id: Any, refresh: str) -> TokenPair:
+    return TokenPair(
+        access_token=issue_access(settings, user, session_id),
+        refresh_token=refresh,
+        expires_in=settings.jwt.access_ttl_s,
+        user=msgspec.convert(user, UserOut),
+    )
+
+
+async def start_session(db: Any, settings: Settings, user: dict[str, Any]) -> TokenPair:
+    """A new refresh-token family for `user` and its first token pair."""
+    refresh = new_refresh_token()
+    session_id = await db.fetchval(
+        sql.REFRESH_ISSUE, user["id"], refresh_hash(settings, refresh), settings.jwt.refresh_ttl_s
+    )
+    return token_pair(settings, user, session_id, refresh)
+
+
+def token_response(settings: Settings, pair: TokenPair, status_code: int = 200) -> Response[TokenPair]:
+    return set_auth_cookies(Response(pair, status_code=status_code), settings, pair.access_token, pair.refresh_token)

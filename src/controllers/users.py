@@ -1,0 +1,80 @@
+"""Users of api.md: the caller's own account, and public profiles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch
+from litestar.exceptions import NotFoundException, ValidationException
+
+from src.auth.cookies import clear_auth_cookies
+from src.auth.session import UserOut
+from src.guards import requires_scope, requires_user
+from src.sql import auth as sql
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    username: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{3,32}$")] | msgspec.UnsetType = msgspec.UNSET
+    display_name: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
+    avatar_url: Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://")] | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )
+    bio: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class PublicUser(msgspec.Struct):
+    id: str
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    created_at: str
+    level: int | None = None
+    layers: dict[str, Any] | None = None
+
+
+class UsersController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+
+    @get("/me", guards=[requires_user])
+    async def me(self, request: Request[Any, Any, Any]) -> UserOut:
+        user = await request.app.state.db.fetchval(sql.USER_ME, request.user.user_id)
+        if user is None:
+            raise NotFoundException("this account no longer exists")
+        return msgspec.convert(user, UserOut)
+
+    @patch("/me", guards=[requires_user])
+    async def update_me(self, request: Request[Any, Any, Any], data: UserUpdate) -> UserOut:
+        """Change username, display name, avatar or bio; a taken username is a 409."""
+        user = await request.app.state.db.fetchval(sql.USER_UPDATE, request.user.user_id, msgspec.to_builtins(data))
+        if user is None:
+            raise NotFoundException("this account no longer exists")
+        return msgspec.convert(user, UserOut)
+
+    @delete("/me", guards=[requires_user], status_code=204)
+    async def delete_me(self, request: Request[Any, Any, Any]) -> Response[None]:
+        """Erase personal data; ledgers stay, anonymised. Every session ends."""
+        await request.app.state.db.fetchval(sql.USER_DELETE, request.user.user_id)
+        return clear_auth_cookies(Response(None, status_code=204), request.app.state.settings)
+
+    @get("/lookup", guards=[requires_scope("users:read")])
+    async def lookup(
+        self, request: Request[Any, Any, Any], id: uuid.UUID | None = None, discord_id: str | None = None
+    ) -> UserOut:
+        """For trusted services (API key with users:read): a user by id or Discord id."""
+        if (id is None) == (discord_id is None):
+            raise ValidationException("give exactly one of id or discord_id")
+        user = await request.app.state.db.fetchval(sql.USER_LOOKUP, id, discord_id)
+        if user is None:
+            raise NotFoundException("no such user")
+        return msgspec.convert(user, UserOut)
+
+    @get("/{username:str}")
+    async def public(self, request: Request[Any, Any, Any], username: str) -> PublicUser:
+        user = await request.app.state.db.fetchval(sql.USER_PUBLIC, username)
+        if user is None:
+            raise NotFoundException(f"no user {username!r}")
+        return msgspec.convert(user, PublicUser)
