@@ -1,0 +1,101 @@
+-- drop: drop function if exists xp.apply(uuid, text, integer, numeric, text, text, text, timestamptz, jsonb, boolean);
+-- Books one claimed award (see xp.claim, which holds the user's lock): the ledger row, the
+-- user's totals, levels and layers, the season score of the mode, level-up and layer-up
+-- notifications, and the answer stored for replays. Keyed by user: O(1) whatever the ledger size.
+create or replace function xp.apply(
+    p_user_id uuid, p_mode text, p_xp integer, p_units numeric, p_activity text, p_source text, p_key text,
+    p_occurred_at timestamptz, p_metadata jsonb, p_capped boolean
+)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_before xp.totals;
+    v_after xp.totals;
+    v_season xp.seasons;
+    v_event_id bigint;
+    v_season_xp bigint := 0;
+    v_result jsonb;
+begin
+    v_season := xp.season_for(p_occurred_at);
+    if v_season.status = 'closed' then
+        raise exception 'season % is closed; XP can no longer count toward it', v_season.id using errcode = 'XP422';
+    end if;
+    select * into v_before from xp.totals where user_id = p_user_id;
+    if v_before.total_xp + p_xp < 0
+       or (p_mode = 'reality' and v_before.reality_xp + p_xp < 0)
+       or (p_mode = 'cyber' and v_before.cyber_xp + p_xp < 0) then
+        raise exception 'this adjustment would make XP negative' using errcode = 'XP422';
+    end if;
+
+    insert into xp.ledger (user_id, activity_key, source, mode, units, xp, idempotency_key, occurred_at, metadata, season_id)
+    values (p_user_id, p_activity, p_source, p_mode, p_units, p_xp, p_key, p_occurred_at, coalesce(p_metadata, '{}'), v_season.id)
+    returning id into v_event_id;
+
+    update xp.totals t set
+        total_xp = t.total_xp + p_xp,
+        reality_xp = t.reality_xp + case when p_mode = 'reality' then p_xp else 0 end,
+        cyber_xp = t.cyber_xp + case when p_mode = 'cyber' then p_xp else 0 end,
+        reached_at = case when p_xp <> 0 then now() else t.reached_at end,
+        updated_at = now()
+    where t.user_id = p_user_id
+    returning * into v_after;
+
+    update xp.totals t set
+        level = xp.level_for(v_after.total_xp),
+        reality_level = xp.level_for(v_after.reality_xp),
+        cyber_level = xp.level_for(v_after.cyber_xp),
+        reality_layer = xp.layer_for('reality', xp.level_for(v_after.reality_xp)),
+        cyber_layer = xp.layer_for('cyber', xp.level_for(v_after.cyber_xp))
+    where t.user_id = p_user_id
+    returning * into v_after;
+
+    if p_mode is not null then
+        insert into xp.season_scores as s (season_id, mode, user_id, xp, reached_at)
+        values (v_season.id, p_mode, p_user_id, greatest(p_xp, 0), now())
+        on conflict (season_id, mode, user_id) do update
+            set xp = greatest(s.xp + p_xp, 0),
+                reached_at = case when p_xp <> 0 then now() else s.reached_at end
+        returning xp into v_season_xp;
+    end if;
+
+    if v_after.level > v_before.level then
+        perform notify.enqueue(p_user_id, 'level_up', format('Level %s!', v_after.level),
+            format('You reached level %s with %s XP.', v_after.level, v_after.total_xp),
+            jsonb_build_object('level', v_after.level, 'previous_level', v_before.level, 'total_xp', v_after.total_xp),
+            format('level:%s', v_after.level));
+    end if;
+    if v_after.reality_layer is distinct from v_before.reality_layer and v_after.reality_level > v_before.reality_level then
+        perform notify.enqueue(p_user_id, 'layer_up', format('New reality layer: %s', v_after.reality_layer),
+            format('Your reality level %s opened layer %s.', v_after.reality_level, v_after.reality_layer),
+            jsonb_build_object('mode', 'reality', 'layer', v_after.reality_layer, 'level', v_after.reality_level),
+            format('layer:reality:%s', v_after.reality_layer));
+    end if;
+    if v_after.cyber_layer is distinct from v_before.cyber_layer and v_after.cyber_level > v_before.cyber_level then
+        perform notify.enqueue(p_user_id, 'layer_up', format('New cyber layer: %s', v_after.cyber_layer),
+            format('Your cyber level %s opened layer %s.', v_after.cyber_level, v_after.cyber_layer),
+            jsonb_build_object('mode', 'cyber', 'layer', v_after.cyber_layer, 'level', v_after.cyber_level),
+            format('layer:cyber:%s', v_after.cyber_layer));
+    end if;
+
+    v_result := jsonb_build_object(
+        'event_id', v_event_id,
+        'user_id', p_user_id,
+        'xp_awarded', p_xp,
+        'capped', p_capped,
+        'mode', p_mode,
+        'total_xp', v_after.total_xp,
+        'level', v_after.level,
+        'leveled_up', v_after.level > v_before.level,
+        'modes', jsonb_build_object(
+            'reality', jsonb_build_object('xp', v_after.reality_xp, 'level', v_after.reality_level, 'layer', v_after.reality_layer),
+            'cyber', jsonb_build_object('xp', v_after.cyber_xp, 'level', v_after.cyber_level, 'layer', v_after.cyber_layer)),
+        'season_id', v_season.id,
+        'season_xp', v_season_xp,
+        'replayed', false);
+    update xp.idempotency set event_id = v_event_id, result = v_result
+     where source = p_source and idempotency_key = p_key;
+    return v_result;
+end;
+$$;

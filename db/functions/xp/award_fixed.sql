@@ -1,0 +1,32 @@
+-- drop: drop function if exists xp.award_fixed(uuid, text, integer, text, text, timestamptz, jsonb);
+-- Awards a fixed positive amount in a mode, for sources that pay by rule rather than by
+-- activity units (a solved challenge). Same once-only guarantee and answer as xp.award.
+create or replace function xp.award_fixed(
+    p_user_id uuid, p_mode text, p_xp integer, p_source text, p_idempotency_key text,
+    p_occurred_at timestamptz default now(), p_metadata jsonb default '{}'::jsonb
+)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_at timestamptz := coalesce(p_occurred_at, now());
+    v_done jsonb;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'mode must be reality or cyber' using errcode = 'XP422';
+    end if;
+    if p_xp is null or p_xp <= 0 or p_xp > 1000000 then
+        raise exception 'xp must be between 1 and 1,000,000' using errcode = 'XP422';
+    end if;
+    if p_source not in ('challenge', 'bot', 'purchase') then
+        raise exception 'source % cannot award fixed XP', p_source using errcode = 'XP422';
+    end if;
+    perform xp.check_common(p_user_id, p_idempotency_key, v_at);
+    v_done := xp.claim(p_user_id, p_source, p_idempotency_key);
+    if v_done is not null then
+        return v_done;
+    end if;
+    return xp.apply(p_user_id, p_mode, p_xp, null, null, p_source, p_idempotency_key, v_at, p_metadata, false);
+end;
+$$;
