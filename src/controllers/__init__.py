@@ -7,6 +7,7 @@ from src.controllers.api_keys import ApiKeysController
 from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
 from src.controllers.users import UsersController
+from src.controllers.xp import ActivityAdminController, XPController
 
 ROUTES: list[type] = [
     HealthController,
@@ -14,4 +15,6 @@ ROUTES: list[type] = [
     AuthController,
     UsersController,
     ApiKeysController,
+    XPController,
+    ActivityAdminController,
 ]

@@ -1,5 +1,6 @@
 -- drop: drop function if exists app.user_public(text);
--- The public face of a user, by username (case-insensitive); null when unknown or deleted.
+-- The public face of a user, by username (case-insensitive): profile fields, level and the
+-- layer of each mode; null when unknown or deleted.
 create or replace function app.user_public(p_username text)
 returns jsonb
 language sql
@@ -11,9 +12,14 @@ as $$
         'display_name', u.display_name,
         'avatar_url', u.avatar_url,
         'bio', u.bio,
-        'created_at', u.created_at
+        'created_at', u.created_at,
+        'level', coalesce(t.level, 1),
+        'layers', jsonb_build_object(
+            'reality', coalesce(t.reality_layer, (select code from xp.layers where mode = 'reality' order by min_level limit 1)),
+            'cyber', coalesce(t.cyber_layer, (select code from xp.layers where mode = 'cyber' order by min_level limit 1)))
     )
     from app.users u
+    left join xp.totals t on t.user_id = u.id
     where lower(u.username) = lower(p_username)
       and u.deleted_at is null;
 $$;

@@ -137,6 +137,32 @@ select xp.ensure_ledger_partitions(now() - interval '2 months', 6);
 """
 
 FUNCTIONS: dict[str, str] = {
+    'app/user_public.sql': """-- drop: drop function if exists app.user_public(text);
+-- The public face of a user, by username (case-insensitive): profile fields, level and the
+-- layer of each mode; null when unknown or deleted.
+create or replace function app.user_public(p_username text)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object(
+        'id', u.id,
+        'username', u.username,
+        'display_name', u.display_name,
+        'avatar_url', u.avatar_url,
+        'bio', u.bio,
+        'created_at', u.created_at,
+        'level', coalesce(t.level, 1),
+        'layers', jsonb_build_object(
+            'reality', coalesce(t.reality_layer, (select code from xp.layers where mode = 'reality' order by min_level limit 1)),
+            'cyber', coalesce(t.cyber_layer, (select code from xp.layers where mode = 'cyber' order by min_level limit 1)))
+    )
+    from app.users u
+    left join xp.totals t on t.user_id = u.id
+    where lower(u.username) = lower(p_username)
+      and u.deleted_at is null;
+$$;
+""",
     'xp/activities.sql': """-- drop: drop function if exists xp.activities();
 -- GET /api/v1/activities: active activity types.
 create or replace function xp.activities()
@@ -908,6 +934,26 @@ $$;
 }
 
 PREVIOUS: dict[str, str | None] = {
+    'app/user_public.sql': """-- drop: drop function if exists app.user_public(text);
+-- The public face of a user, by username (case-insensitive); null when unknown or deleted.
+create or replace function app.user_public(p_username text)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object(
+        'id', u.id,
+        'username', u.username,
+        'display_name', u.display_name,
+        'avatar_url', u.avatar_url,
+        'bio', u.bio,
+        'created_at', u.created_at
+    )
+    from app.users u
+    where lower(u.username) = lower(p_username)
+      and u.deleted_at is null;
+$$;
+""",
     'xp/activities.sql': None,
     'xp/activity_create.sql': None,
     'xp/activity_update.sql': None,

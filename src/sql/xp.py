@@ -1,0 +1,11 @@
+"""SQL the XP endpoints send: each statement is one call into a db function of schema `xp`."""
+
+AWARD_EVENT = "select xp.award_event($1, $2, $3, $4, $5, $6, $7, $8)"
+ADJUST = "select xp.adjust($1, $2, $3, $4, $5, $6)"
+PROFILE = "select xp.profile($1)"
+EVENTS_PAGE = "select xp.events_page($1, $2, $3)"
+ACTIVITIES = "select xp.activities()"
+LEVELS = "select xp.levels()"
+LAYERS = "select xp.layers()"
+ACTIVITY_CREATE = "select xp.activity_create($1)"
+ACTIVITY_UPDATE = "select xp.activity_update($1, $2)"
