@@ -33,6 +33,29 @@ async def seed_demo_users(db: Database) -> int:
     return len(rows)
 
 
+async def seed_demo_xp(db: Database) -> int:
+    """A few awards per demo user so profiles and boards have something to show (idempotent keys)."""
+    rows = await db.fetch(
+        """
+        select xp.award(u.id, a.activity, a.units, 'bot', 'demo:' || u.username || ':' || a.activity)
+        from app.users u
+        cross join (values ('run_km', 3), ('pushup_standard', 40), ('code_review', 2), ('stream_hour', 1))
+            as a (activity, units)
+        where u.username = any($1::text[])
+        """,
+        [u[0] for u in DEMO_USERS],
+    )
+    return sum(1 for r in rows if not r[0]["replayed"])
+
+
+async def seed_activities(db: Database) -> int:
+    return int(await db.fetchval("select xp.seed_activities()"))
+
+
+async def seed_layers(db: Database) -> int:
+    return int(await db.fetchval("select xp.seed_layers()"))
+
+
 async def _run(*steps):  # type: ignore[no-untyped-def]
     db = Database(get_settings())
     try:
@@ -48,6 +71,26 @@ def seed() -> None:
     pass
 
 
-@seed.command(name="demo", help="Demo users (and, as areas land, their XP, items ...).")
+@seed.command(name="demo", help="Demo users and some XP for them.")
 def demo() -> None:
-    asyncio.run(_run(seed_demo_users))
+    asyncio.run(_run(seed_demo_users, seed_demo_xp))
+
+
+@seed.command(name="activities", help="The shipped activity types (upsert by key).")
+def activities() -> None:
+    asyncio.run(_run(seed_activities))
+
+
+@seed.command(name="layers", help="The ten layers (upsert by code); users' layers are recomputed.")
+def layers() -> None:
+    asyncio.run(_run(seed_layers))
+
+
+@seed.command(name="levels", help="Regenerate the level curve from a preset; users' levels are recomputed.")
+@click.option("--preset", type=click.Choice(["default", "linear", "runescape"]), default="default", show_default=True)
+@click.option("--max-level", type=click.IntRange(2, 1000), default=100, show_default=True)
+def levels(preset: str, max_level: int) -> None:
+    async def seed_levels(db: Database) -> int:
+        return int(await db.fetchval("select xp.generate_curve($1, $2)", preset, max_level))
+
+    asyncio.run(_run(seed_levels))

@@ -1,0 +1,34 @@
+"""XP housekeeping jobs and seed commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from src.jobs.xp import ensure_ledger_partitions
+from src.settings import ROOT
+
+
+async def test_partitions_are_kept_ahead_and_the_job_is_idempotent(test_env, db) -> None:
+    ctx = {"db": db}
+    await ensure_ledger_partitions(ctx)
+    assert await ensure_ledger_partitions(ctx) == 0
+    ahead = await db.fetchval(
+        "select to_regclass('xp.ledger_' || to_char(now() + interval '3 months', 'YYYY_MM')) is not null"
+    )
+    assert ahead
+
+
+def test_seed_commands_are_idempotent(test_env) -> None:
+    for args in (["seed", "activities"], ["seed", "layers"], ["seed", "levels"], ["seed", "demo"], ["seed", "demo"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "src.cli", *args],
+            cwd=ROOT,
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr[-1500:]
+    assert "seed_demo_xp: 0 new rows" in result.stdout  # the second demo seed added nothing
