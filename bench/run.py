@@ -1,89 +1,143 @@
-"""Run the HTTP benchmarks and print req/s and latency percentiles, with the minimal baseline
-measured in the same run. Usage: `make bench` or `python bench/run.py --duration 15`.
+"""The hot-path benchmarks of the XP engine, with the minimal baseline measured in the same run.
 
-Scenarios live in SCENARIOS below; each names the server it hits and its wrk script.
+    make bench            # or: python bench/run.py --duration 15 --connections 32
+
+1. baseline: bare Litestar + asyncpg doing one insert and one update (bench/baseline.py);
+2. POST /api/v1/xp/events with an API key and GET /api/v1/users/me/profile, on an empty
+   database and on one loaded with 1,000,000 users and 10,000,000 ledger rows (bench/xp_load.py,
+   built once and reused);
+3. prints req/s and latency percentiles, the ratios the targets are about, and writes them
+   to bench/results/xp.md.
+Servers run one uvicorn worker each on this machine; wrk runs beside them with one thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness
-from src.embedded import with_database
+from bench import harness, xp_load  # noqa: E402
 
 BASELINE_PORT, APP_PORT = 8101, 8102
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def prepare_database(server_url: str, name: str) -> str:
-    import asyncio
+async def fixtures(url: str, users_wanted: int, workdir: Path) -> tuple[Path, Path, str]:
+    """Files of user ids and access tokens for wrk, and an xp:write API key, for one database."""
+    from src.auth.session import start_session
+    from src.controllers.api_keys import create_api_key
+    from src.db import Database
+    from src.settings import load_settings
 
-    import asyncpg
+    settings = load_settings()
+    db = Database(settings)
+    try:
+        pool = await db.pool()
+        have = await pool.fetchval("select count(*) from app.users")
+        if have < users_wanted:
+            await pool.execute(
+                "insert into app.users (username) select 'bench' || g from generate_series($1::int, $2::int) g "
+                "on conflict do nothing",
+                have + 1,
+                users_wanted,
+            )
+        users = [
+            r["id"]
+            for r in await pool.fetch(
+                "select id from app.users where deleted_at is null order by id limit $1", users_wanted
+            )
+        ]
+        tokens = []
+        for user_id in users[:500]:
+            user = await pool.fetchval("select auth.user_json(u) from app.users u where id = $1", user_id)
+            tokens.append((await start_session(db, settings, user)).access_token)
+        key = await create_api_key(db, settings, "bench", ["xp:write"], None)
+    finally:
+        await db.close()
+    users_file, tokens_file = workdir / "users.txt", workdir / "tokens.txt"
+    users_file.write_text("\n".join(str(u) for u in users) + "\n")
+    tokens_file.write_text("\n".join(tokens) + "\n")
+    return users_file, tokens_file, key.key
 
-    async def create() -> None:
-        conn = await asyncpg.connect(with_database(server_url, "postgres"))
-        try:
-            if not await conn.fetchval("select 1 from pg_database where datname = $1", name):
-                await conn.execute(f'create database "{name}"')
-        finally:
-            await conn.close()
 
-    asyncio.run(create())
-    url = with_database(server_url, name)
-    from tests.conftest import migrate
-
-    migrate(url)
-    return url
+def measure_app(label: str, url: str, env: dict[str, str], args: argparse.Namespace) -> list[harness.WrkResult]:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DATABASE_URL"] = url
+        users_file, tokens_file, key = asyncio.run(fixtures(url, 10_000, Path(tmp)))
+        app_env = {**env, "DATABASE_URL": url}
+        wrk_env = {"XP_USERS": str(users_file), "XP_TOKENS": str(tokens_file), "XP_KEY": key}
+        base = f"http://127.0.0.1:{APP_PORT}"
+        with harness.server(harness.uvicorn("src.app:create_app", APP_PORT, factory=True), app_env, f"{base}/health"):
+            harness.run_wrk("warm-up", base, "xp_award.lua", duration=3, connections=args.connections, env=wrk_env)
+            award = harness.run_wrk(
+                f"POST /xp/events ({label})", base, "xp_award.lua",
+                duration=args.duration, connections=args.connections, env=wrk_env,
+            )
+            profile = harness.run_wrk(
+                f"GET /users/me/profile ({label})", base, "xp_profile.lua",
+                duration=args.duration, connections=args.connections, env=wrk_env,
+            )
+    return [award, profile]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--database", default="xpcore_bench", help="database to benchmark in (created and migrated)")
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
     args = parser.parse_args()
+    harness.require_wrk()
 
-    url = prepare_database(harness.database_url(), args.database)
     env = {
         **os.environ,
-        "DATABASE_URL": url,
         "REDIS_URL": harness.redis_url(),
         "XPCORE_ENV": "test",
         "LOG_LEVEL": "WARNING",
         "DATABASE_POOL_MAX": "20",
         "POOL": "20",
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret"),
+        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
+        "API_KEY_MAX_PER_MINUTE": "100000000",
     }
-    results = []
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+
+    empty_url = xp_load.fresh_database("xpcore_bench_empty")
+    loaded_url = xp_load.prepare(f"xpcore_bench_{args.events // 1_000_000}m", args.users, args.events)
+
+    results: list[harness.WrkResult] = []
     with harness.server(
-        harness.uvicorn("bench.baseline:app", BASELINE_PORT), env, f"http://127.0.0.1:{BASELINE_PORT}/award"
+        harness.uvicorn("bench.baseline:app", BASELINE_PORT), {**env, "DATABASE_URL": empty_url},
+        f"http://127.0.0.1:{BASELINE_PORT}/award",
     ):
-        results.append(
-            harness.run_wrk(
-                "baseline: insert + update",
-                f"http://127.0.0.1:{BASELINE_PORT}",
-                "baseline.lua",
-                duration=args.duration,
-                connections=args.connections,
-            )
+        baseline = harness.run_wrk(
+            "baseline: insert + update", f"http://127.0.0.1:{BASELINE_PORT}", "baseline.lua",
+            duration=args.duration, connections=args.connections,
         )
-    with harness.server(
-        harness.uvicorn("src.app:create_app", APP_PORT, factory=True), env, f"http://127.0.0.1:{APP_PORT}/health"
-    ):
-        results.append(
-            harness.run_wrk(
-                "xpcore GET /health",
-                f"http://127.0.0.1:{APP_PORT}/health",
-                "health.lua",
-                duration=args.duration,
-                connections=args.connections,
-            )
-        )
-    print(harness.table(results))
+    results.append(baseline)
+    empty = measure_app("0 ledger rows", empty_url, env, args)
+    loaded = measure_app(f"{args.events:,} ledger rows, {args.users:,} users", loaded_url, env, args)
+    results += empty + loaded
+
+    lines = [
+        harness.table(results),
+        "",
+        f"- award throughput with {args.events:,} rows vs 0 rows: {loaded[0].rps / empty[0].rps:.0%} (target >= 80%)",
+        f"- award throughput vs the minimal baseline: {empty[0].rps / baseline.rps:.0%} on the empty database, "
+        f"{loaded[0].rps / baseline.rps:.0%} on the loaded one (target >= 70%)",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    header = f"# XP hot paths, {stamp}\n\n{args.connections} connections, {args.duration} s per scenario, wrk -t1, one uvicorn worker.\n\n"
+    (RESULTS / "xp.md").write_text(header + report + "\n")
     return 0
 
 

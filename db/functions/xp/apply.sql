@@ -18,7 +18,11 @@ declare
     v_season_xp bigint := 0;
     v_result jsonb;
 begin
-    v_season := xp.season_for(p_occurred_at);
+    select * into v_season from xp.seasons
+     where id = to_char(p_occurred_at at time zone 'UTC', 'YYYY-MM');
+    if not found then
+        v_season := xp.season_for(p_occurred_at);
+    end if;
     if v_season.status = 'closed' then
         raise exception 'season % is closed; XP can no longer count toward it', v_season.id using errcode = 'XP422';
     end if;
@@ -33,21 +37,22 @@ begin
     values (p_user_id, p_activity, p_source, p_mode, p_units, p_xp, p_key, p_occurred_at, coalesce(p_metadata, '{}'), v_season.id)
     returning id into v_event_id;
 
+    -- One update: the new sums, and level and layer recomputed only where the sum moved.
     update xp.totals t set
         total_xp = t.total_xp + p_xp,
+        level = xp.level_for(t.total_xp + p_xp),
         reality_xp = t.reality_xp + case when p_mode = 'reality' then p_xp else 0 end,
+        reality_level = case when p_mode = 'reality' then xp.level_for(t.reality_xp + p_xp) else t.reality_level end,
+        reality_layer = case when p_mode = 'reality' or t.reality_layer is null
+                             then xp.layer_for('reality', xp.level_for(t.reality_xp + case when p_mode = 'reality' then p_xp else 0 end))
+                             else t.reality_layer end,
         cyber_xp = t.cyber_xp + case when p_mode = 'cyber' then p_xp else 0 end,
+        cyber_level = case when p_mode = 'cyber' then xp.level_for(t.cyber_xp + p_xp) else t.cyber_level end,
+        cyber_layer = case when p_mode = 'cyber' or t.cyber_layer is null
+                           then xp.layer_for('cyber', xp.level_for(t.cyber_xp + case when p_mode = 'cyber' then p_xp else 0 end))
+                           else t.cyber_layer end,
         reached_at = case when p_xp <> 0 then now() else t.reached_at end,
         updated_at = now()
-    where t.user_id = p_user_id
-    returning * into v_after;
-
-    update xp.totals t set
-        level = xp.level_for(v_after.total_xp),
-        reality_level = xp.level_for(v_after.reality_xp),
-        cyber_level = xp.level_for(v_after.cyber_xp),
-        reality_layer = xp.layer_for('reality', xp.level_for(v_after.reality_xp)),
-        cyber_layer = xp.layer_for('cyber', xp.level_for(v_after.cyber_xp))
     where t.user_id = p_user_id
     returning * into v_after;
 
@@ -94,8 +99,8 @@ begin
         'season_id', v_season.id,
         'season_xp', v_season_xp,
         'replayed', false);
-    update xp.idempotency set event_id = v_event_id, result = v_result
-     where source = p_source and idempotency_key = p_key;
+    insert into xp.idempotency (source, idempotency_key, user_id, event_id, result)
+    values (p_source, p_key, p_user_id, v_event_id, v_result);
     return v_result;
 end;
 $$;

@@ -41,14 +41,13 @@ begin
     v_units := p_units;
     if v_activity.daily_cap_units is not null then
         v_day := (v_at at time zone 'UTC')::date;
-        insert into xp.daily_usage as d (user_id, activity_key, day, units)
-        values (p_user_id, p_activity, v_day, 0)
-        on conflict (user_id, activity_key, day) do nothing;
+        -- The user's lock (taken by xp.claim) serialises this read and the upsert below.
         select units into v_used from xp.daily_usage
-         where user_id = p_user_id and activity_key = p_activity and day = v_day for update;
-        v_units := least(p_units, greatest(v_activity.daily_cap_units - v_used, 0));
-        update xp.daily_usage set units = units + v_units
          where user_id = p_user_id and activity_key = p_activity and day = v_day;
+        v_units := least(p_units, greatest(v_activity.daily_cap_units - coalesce(v_used, 0), 0));
+        insert into xp.daily_usage as d (user_id, activity_key, day, units)
+        values (p_user_id, p_activity, v_day, v_units)
+        on conflict (user_id, activity_key, day) do update set units = d.units + excluded.units;
     end if;
 
     return xp.apply(

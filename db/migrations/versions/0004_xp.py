@@ -273,7 +273,11 @@ declare
     v_season_xp bigint := 0;
     v_result jsonb;
 begin
-    v_season := xp.season_for(p_occurred_at);
+    select * into v_season from xp.seasons
+     where id = to_char(p_occurred_at at time zone 'UTC', 'YYYY-MM');
+    if not found then
+        v_season := xp.season_for(p_occurred_at);
+    end if;
     if v_season.status = 'closed' then
         raise exception 'season % is closed; XP can no longer count toward it', v_season.id using errcode = 'XP422';
     end if;
@@ -288,21 +292,22 @@ begin
     values (p_user_id, p_activity, p_source, p_mode, p_units, p_xp, p_key, p_occurred_at, coalesce(p_metadata, '{}'), v_season.id)
     returning id into v_event_id;
 
+    -- One update: the new sums, and level and layer recomputed only where the sum moved.
     update xp.totals t set
         total_xp = t.total_xp + p_xp,
+        level = xp.level_for(t.total_xp + p_xp),
         reality_xp = t.reality_xp + case when p_mode = 'reality' then p_xp else 0 end,
+        reality_level = case when p_mode = 'reality' then xp.level_for(t.reality_xp + p_xp) else t.reality_level end,
+        reality_layer = case when p_mode = 'reality' or t.reality_layer is null
+                             then xp.layer_for('reality', xp.level_for(t.reality_xp + case when p_mode = 'reality' then p_xp else 0 end))
+                             else t.reality_layer end,
         cyber_xp = t.cyber_xp + case when p_mode = 'cyber' then p_xp else 0 end,
+        cyber_level = case when p_mode = 'cyber' then xp.level_for(t.cyber_xp + p_xp) else t.cyber_level end,
+        cyber_layer = case when p_mode = 'cyber' or t.cyber_layer is null
+                           then xp.layer_for('cyber', xp.level_for(t.cyber_xp + case when p_mode = 'cyber' then p_xp else 0 end))
+                           else t.cyber_layer end,
         reached_at = case when p_xp <> 0 then now() else t.reached_at end,
         updated_at = now()
-    where t.user_id = p_user_id
-    returning * into v_after;
-
-    update xp.totals t set
-        level = xp.level_for(v_after.total_xp),
-        reality_level = xp.level_for(v_after.reality_xp),
-        cyber_level = xp.level_for(v_after.cyber_xp),
-        reality_layer = xp.layer_for('reality', xp.level_for(v_after.reality_xp)),
-        cyber_layer = xp.layer_for('cyber', xp.level_for(v_after.cyber_xp))
     where t.user_id = p_user_id
     returning * into v_after;
 
@@ -349,8 +354,8 @@ begin
         'season_id', v_season.id,
         'season_xp', v_season_xp,
         'replayed', false);
-    update xp.idempotency set event_id = v_event_id, result = v_result
-     where source = p_source and idempotency_key = p_key;
+    insert into xp.idempotency (source, idempotency_key, user_id, event_id, result)
+    values (p_source, p_key, p_user_id, v_event_id, v_result);
     return v_result;
 end;
 $$;
@@ -398,14 +403,13 @@ begin
     v_units := p_units;
     if v_activity.daily_cap_units is not null then
         v_day := (v_at at time zone 'UTC')::date;
-        insert into xp.daily_usage as d (user_id, activity_key, day, units)
-        values (p_user_id, p_activity, v_day, 0)
-        on conflict (user_id, activity_key, day) do nothing;
+        -- The user's lock (taken by xp.claim) serialises this read and the upsert below.
         select units into v_used from xp.daily_usage
-         where user_id = p_user_id and activity_key = p_activity and day = v_day for update;
-        v_units := least(p_units, greatest(v_activity.daily_cap_units - v_used, 0));
-        update xp.daily_usage set units = units + v_units
          where user_id = p_user_id and activity_key = p_activity and day = v_day;
+        v_units := least(p_units, greatest(v_activity.daily_cap_units - coalesce(v_used, 0), 0));
+        insert into xp.daily_usage as d (user_id, activity_key, day, units)
+        values (p_user_id, p_activity, v_day, v_units)
+        on conflict (user_id, activity_key, day) do update set units = d.units + excluded.units;
     end if;
 
     return xp.apply(
@@ -529,8 +533,9 @@ $$;
     'xp/claim.sql': """-- drop: drop function if exists xp.claim(uuid, text, text);
 -- First step of every award, in the award's transaction: lock the user's totals row (created if
 -- new) — always this row first, so two awards for one user queue instead of deadlocking — then
--- claim (source, idempotency key). Returns the original answer when the key was used before
--- (a replay), else null and the key is ours until commit.
+-- look (source, idempotency key) up. Returns the original answer when the key was used before
+-- (a replay), else null. While the lock is held no other award for this user can book the key;
+-- xp.apply stores it, and the primary key refuses the same key for another user.
 create or replace function xp.claim(p_user_id uuid, p_source text, p_key text)
 returns jsonb
 language plpgsql
@@ -539,14 +544,15 @@ as $$
 declare
     v_done xp.idempotency;
 begin
-    insert into xp.totals (user_id) values (p_user_id) on conflict (user_id) do nothing;
     perform 1 from xp.totals where user_id = p_user_id for update;
-    insert into xp.idempotency (source, idempotency_key, user_id) values (p_source, p_key, p_user_id)
-    on conflict (source, idempotency_key) do nothing;
-    if found then
-        return null;
+    if not found then
+        insert into xp.totals (user_id) values (p_user_id) on conflict (user_id) do nothing;
+        perform 1 from xp.totals where user_id = p_user_id for update;
     end if;
     select * into v_done from xp.idempotency where source = p_source and idempotency_key = p_key;
+    if not found then
+        return null;
+    end if;
     if v_done.user_id <> p_user_id then
         raise exception 'idempotency key % was already used for another user', p_key using errcode = 'XP409';
     end if;
