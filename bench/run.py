@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, xp_load  # noqa: E402
+from bench import harness, xp_load
 
 BASELINE_PORT, APP_PORT = 8101, 8102
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,12 +77,20 @@ def measure_app(label: str, url: str, env: dict[str, str], args: argparse.Namesp
         with harness.server(harness.uvicorn("src.app:create_app", APP_PORT, factory=True), app_env, f"{base}/health"):
             harness.run_wrk("warm-up", base, "xp_award.lua", duration=3, connections=args.connections, env=wrk_env)
             award = harness.run_wrk(
-                f"POST /xp/events ({label})", base, "xp_award.lua",
-                duration=args.duration, connections=args.connections, env=wrk_env,
+                f"POST /xp/events ({label})",
+                base,
+                "xp_award.lua",
+                duration=args.duration,
+                connections=args.connections,
+                env=wrk_env,
             )
             profile = harness.run_wrk(
-                f"GET /users/me/profile ({label})", base, "xp_profile.lua",
-                duration=args.duration, connections=args.connections, env=wrk_env,
+                f"GET /users/me/profile ({label})",
+                base,
+                "xp_profile.lua",
+                duration=args.duration,
+                connections=args.connections,
+                env=wrk_env,
             )
     return [award, profile]
 
@@ -113,12 +121,16 @@ def main() -> int:
 
     results: list[harness.WrkResult] = []
     with harness.server(
-        harness.uvicorn("bench.baseline:app", BASELINE_PORT), {**env, "DATABASE_URL": empty_url},
+        harness.uvicorn("bench.baseline:app", BASELINE_PORT),
+        {**env, "DATABASE_URL": empty_url},
         f"http://127.0.0.1:{BASELINE_PORT}/award",
     ):
         baseline = harness.run_wrk(
-            "baseline: insert + update", f"http://127.0.0.1:{BASELINE_PORT}", "baseline.lua",
-            duration=args.duration, connections=args.connections,
+            "baseline: insert + update",
+            f"http://127.0.0.1:{BASELINE_PORT}",
+            "baseline.lua",
+            duration=args.duration,
+            connections=args.connections,
         )
     results.append(baseline)
     empty = measure_app("0 ledger rows", empty_url, env, args)
@@ -136,7 +148,10 @@ def main() -> int:
     print(report)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    header = f"# XP hot paths, {stamp}\n\n{args.connections} connections, {args.duration} s per scenario, wrk -t1, one uvicorn worker.\n\n"
+    header = (
+        f"# XP hot paths, {stamp}\n\n"
+        f"{args.connections} connections, {args.duration} s per scenario, wrk -t1, one uvicorn worker.\n\n"
+    )
     (RESULTS / "xp.md").write_text(header + report + "\n")
     return 0
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from bench import harness  # noqa: E402
-from src.embedded import with_database  # noqa: E402
+from bench import harness
+from src.embedded import with_database
 
 # (name, SQL, which of (users, events) it takes as $1, $2 ...)
 STEPS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -46,7 +46,8 @@ STEPS: list[tuple[str, str, tuple[str, ...]]] = [
         )
         insert into xp.ledger (user_id, activity_key, source, mode, units, xp, idempotency_key, occurred_at, season_id)
         select u.id, a.key, 'bot', a.mode, 1, greatest(floor(a.xp_per_unit)::int, 1), 'load:' || g.n,
-               date_trunc('month', now()) + (g.r % greatest(extract(epoch from now() - date_trunc('month', now()))::bigint, 1))
+               date_trunc('month', now())
+                   + (g.r % greatest(extract(epoch from now() - date_trunc('month', now()))::bigint, 1))
                    * interval '1 second',
                to_char(now() at time zone 'UTC', 'YYYY-MM')
         from g

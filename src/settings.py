@@ -211,7 +211,7 @@ def load_settings() -> Settings:
         public_url=(_env("XPCORE_PUBLIC_URL", f"http://127.0.0.1:{port}") or "").rstrip("/"),
         cors_origins=_list("CORS_ORIGINS"),
         redirect_allowlist=_list(
-            "XPCORE_REDIRECT_ALLOWLIST", "http://127.0.0.1:,http://localhost:" if env != "production" else ""
+            "XPCORE_REDIRECT_ALLOWLIST", "http://127.0.0.1,http://localhost" if env != "production" else ""
         ),
         otp_max_per_email=_int("OTP_MAX_PER_EMAIL", 5, minimum=1),
         otp_max_per_ip=_int("OTP_MAX_PER_IP", 20, minimum=1),

@@ -6,6 +6,7 @@
 from src.controllers.api_keys import ApiKeysController
 from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
+from src.controllers.oauth import OAuthController
 from src.controllers.users import UsersController
 from src.controllers.xp import ActivityAdminController, XPController
 
@@ -13,6 +14,7 @@ ROUTES: list[type] = [
     HealthController,
     JWKSController,
     AuthController,
+    OAuthController,
     UsersController,
     ApiKeysController,
     XPController,
