@@ -12,14 +12,16 @@ from src.guards import requires_admin
 from src.jobs import context
 from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
-from src.jobs.xp import ensure_ledger_partitions
+from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks
 from src.settings import Settings
 
-TASKS: list[Any] = [heartbeat, send_login_code, ensure_ledger_partitions]
+TASKS: list[Any] = [heartbeat, send_login_code, ensure_ledger_partitions, rebuild_ranks]
 
 SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
     CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
+    # every 10 seconds (croniter's sixth field is seconds): rank staleness stays around 10 s
+    CronJob(function=rebuild_ranks, cron="* * * * * */10", unique=True, timeout=60, retries=1),
 ]
 
 

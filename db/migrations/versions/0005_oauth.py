@@ -1,4 +1,4 @@
-"""oauth sign-in
+"""oauth sign-in; season rank snapshots
 
 Revision ID: 0005
 Revises: 0004
@@ -17,9 +17,32 @@ branch_labels = None
 depends_on = None
 
 SCHEMA_UP = """
+-- Rank snapshots: rebuilt by a job beside the live scores; xp.rank_generations points at the
+-- current generation of each season, so a rebuild never blocks or confuses readers.
+create sequence xp.rank_generation;
+create table xp.rank_snapshot (
+    generation bigint not null,
+    season_id  text not null,
+    mode       text not null,
+    user_id    uuid not null,
+    rank       bigint not null,
+    xp         bigint not null,
+    primary key (generation, season_id, mode, user_id)
+);
+create index rank_snapshot_by_xp on xp.rank_snapshot (generation, season_id, mode, xp, rank);
+create index rank_snapshot_by_rank on xp.rank_snapshot (generation, season_id, mode, rank);
+create table xp.rank_generations (
+    season_id    text primary key,
+    generation   bigint not null,
+    generated_at timestamptz not null,
+    rows         bigint not null
+);
 """
 
 SCHEMA_DOWN = """
+drop table xp.rank_generations;
+drop table xp.rank_snapshot;
+drop sequence xp.rank_generation;
 """
 
 FUNCTIONS: dict[str, str] = {
@@ -68,10 +91,101 @@ begin
 end;
 $$;
 """,
+    'xp/rebuild_ranks.sql': """-- drop: drop function if exists xp.rebuild_ranks(text);
+-- Rebuilds the rank snapshot of one season (both modes) from xp.season_scores: exact
+-- competition ranks on the total order (xp desc, reached_at, user_id). The new rows are
+-- written beside the old ones under a new generation number, then the pointer flips in one
+-- short update, so readers never wait on a rebuild and never see half of one; old generations
+-- are deleted afterwards. Returns the number of ranked rows.
+create or replace function xp.rebuild_ranks(p_season text)
+returns bigint
+language plpgsql
+volatile
+as $$
+declare
+    v_generation bigint := nextval('xp.rank_generation');
+    v_rows bigint;
+begin
+    insert into xp.rank_snapshot (generation, season_id, mode, user_id, rank, xp)
+    select v_generation, season_id, mode, user_id,
+           row_number() over (partition by mode order by xp desc, reached_at, user_id), xp
+    from xp.season_scores
+    where season_id = p_season and xp > 0;
+    get diagnostics v_rows = row_count;
+    insert into xp.rank_generations as g (season_id, generation, generated_at, rows)
+    values (p_season, v_generation, now(), v_rows)
+    on conflict (season_id) do update set generation = excluded.generation, generated_at = excluded.generated_at,
+                                          rows = excluded.rows;
+    delete from xp.rank_snapshot where season_id = p_season and generation < v_generation;
+    return v_rows;
+end;
+$$;
+""",
+    'xp/season_standing.sql': """-- drop: drop function if exists xp.season_standing(text, text, uuid);
+-- {xp, rank, generated_at} of a user in a season and mode; rank null without XP this season.
+-- The rank comes from the latest snapshot (exact as of generated_at). A user whose XP moved
+-- since is placed just behind the snapshot's weakest entry that is still ahead of them: one
+-- index probe, never a count over the board. Before a season's first snapshot the rank is
+-- counted live on the ranking index.
+create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
+returns jsonb
+language sql
+stable
+as $$
+    with me as (
+        select xp from xp.season_scores where season_id = p_season and mode = p_mode and user_id = p_user_id
+    ), gen as (
+        select generation, generated_at from xp.rank_generations where season_id = p_season
+    ), snap as (
+        select r.rank, r.xp from xp.rank_snapshot r, gen
+        where r.generation = gen.generation and r.season_id = p_season and r.mode = p_mode and r.user_id = p_user_id
+    )
+    select jsonb_build_object(
+        'xp', coalesce((select xp from me), 0),
+        'rank', case
+            when coalesce((select xp from me), 0) = 0 then null
+            when (select generation from gen) is null then 1
+                + (select count(*) from xp.season_scores o
+                   where o.season_id = p_season and o.mode = p_mode and o.xp > (select xp from me))
+                + (select count(*) from xp.season_scores o, xp.season_scores s
+                   where s.season_id = p_season and s.mode = p_mode and s.user_id = p_user_id
+                     and o.season_id = p_season and o.mode = p_mode and o.xp = s.xp
+                     and (o.reached_at, o.user_id) < (s.reached_at, s.user_id))
+            when (select xp from snap) = (select xp from me) then (select rank from snap)
+            else 1 + coalesce((
+                select r.rank from xp.rank_snapshot r, gen
+                where r.generation = gen.generation and r.season_id = p_season and r.mode = p_mode
+                  and r.xp > (select xp from me)
+                order by r.xp, r.rank desc limit 1), 0)
+            end,
+        'generated_at', (select generated_at from gen));
+$$;
+""",
 }
 
 PREVIOUS: dict[str, str | None] = {
     'auth/oauth_login.sql': None,
+    'xp/rebuild_ranks.sql': None,
+    'xp/season_standing.sql': """-- drop: drop function if exists xp.season_standing(text, text, uuid);
+-- {xp, rank} of a user in a season and mode; rank is null without XP this season. Exact rank
+-- on the total order (xp desc, reached_at, user_id): two range counts on the ranking index.
+create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
+returns jsonb
+language sql
+stable
+as $$
+    select coalesce(
+        (select jsonb_build_object('xp', s.xp, 'rank', case when s.xp > 0 then 1
+                + (select count(*) from xp.season_scores o
+                   where o.season_id = s.season_id and o.mode = s.mode and o.xp > s.xp)
+                + (select count(*) from xp.season_scores o
+                   where o.season_id = s.season_id and o.mode = s.mode and o.xp = s.xp
+                     and (o.reached_at, o.user_id) < (s.reached_at, s.user_id)) end)
+         from xp.season_scores s
+         where s.season_id = p_season and s.mode = p_mode and s.user_id = p_user_id),
+        jsonb_build_object('xp', 0, 'rank', null));
+$$;
+""",
 }
 
 
