@@ -43,7 +43,7 @@ async def test_rank_rebuild_job_runs_every_ten_seconds_and_ranks(test_env, db) -
     user = await db.fetchval(
         "insert into app.users (username) values ('rankjob' || substr(md5(random()::text), 1, 8)) returning id"
     )
-    await db.fetchval("select xp.award_fixed($1, 'cyber', 7, 'bot', 'rankjob-' || $1::text)", user)
+    await db.fetchval("select xp.award_fixed($1, 'cyber', 7, 'bot', $2)", user, f"rankjob-{user}")
     assert await rebuild_ranks({"db": db}) >= 1
     season = await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
     assert (
