@@ -47,6 +47,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
     from redis.asyncio import Redis
 
     from src.auth.api_keys import ApiKeyVerifier
+    from src.auth.ratelimit import SharedWindowLimiter
     from src.migrations import head_revision
 
     config.state = State(
@@ -57,6 +58,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
             "redis": Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=2),
             "migration_head": head_revision(),
             "api_keys": ApiKeyVerifier(settings),
+            "api_key_limiter": SharedWindowLimiter(settings.redis.key_prefix),
         }
     )
 

@@ -2,7 +2,8 @@
 `access_token` cookie. A cookie-authenticated unsafe request must echo the `csrf_token` cookie in
 `X-CSRF-Token`. Bad credentials leave the caller anonymous and record why in
 `scope["auth_error"]`, so public routes still answer and guards answer 401/403 with the reason.
-API keys are rate limited per key and minute (fails open if Redis is down: awards go on).
+API keys are rate limited per key and minute, counted in-process and shared through Redis
+twice a second (fails open if Redis is down: awards go on).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from src.auth.ratelimit import RateLimited, hit
+from src.auth.ratelimit import RateLimited
 from src.auth.tokens import InvalidToken, verify_access
 from src.problems import send_problem
 
@@ -61,12 +62,8 @@ class AuthMiddleware:
                 error = (401, "invalid or revoked API key")
             else:
                 try:
-                    await hit(
-                        state.redis,
-                        f"key:{principal.api_key_id}",
-                        settings.api_key_max_per_minute,
-                        60,
-                        settings.redis.key_prefix,
+                    await state.api_key_limiter.hit(
+                        state.redis, f"key:{principal.api_key_id}", settings.api_key_max_per_minute
                     )
                 except RateLimited as limited:
                     await send_problem(

@@ -170,3 +170,19 @@ async def test_admin_adjustments_and_activity_management(client, user, admin) ->
     assert (
         await client.patch("/api/v1/admin/activities/nope", json={"active": False}, headers=admin["headers"])
     ).status_code == 404
+
+
+async def test_awards_go_on_while_redis_is_down(client, app, user, api_key_factory) -> None:
+    from redis.asyncio import Redis
+
+    client.cookies.clear()
+    bot = await api_key_factory("xp:write")
+    real = app.state.redis
+    app.state.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        answer = await client.post("/api/v1/xp/events", json=_event(user["id"], "code_review", 1), headers=bot)
+        profile = await client.get("/api/v1/users/me/profile", headers=user["headers"])
+    finally:
+        await app.state.redis.aclose()
+        app.state.redis = real
+    assert answer.status_code == 201 and profile.status_code == 200
