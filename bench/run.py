@@ -67,6 +67,22 @@ async def fixtures(url: str, users_wanted: int, workdir: Path) -> tuple[Path, Pa
     return users_file, tokens_file, key.key
 
 
+def rebuild_ranks(url: str) -> float:
+    """Rebuild this season's rank snapshot (the worker does it every 10 s); return seconds."""
+    import asyncpg
+
+    async def run() -> float:
+        conn = await asyncpg.connect(url, command_timeout=None)
+        try:
+            started = time.perf_counter()
+            await conn.fetchval("select xp.rebuild_ranks(to_char(now() at time zone 'UTC', 'YYYY-MM'))")
+            return time.perf_counter() - started
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def measure_app(label: str, url: str, env: dict[str, str], args: argparse.Namespace) -> list[harness.WrkResult]:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DATABASE_URL"] = url
@@ -84,6 +100,7 @@ def measure_app(label: str, url: str, env: dict[str, str], args: argparse.Namesp
                 connections=args.connections,
                 env=wrk_env,
             )
+            print(f"rank snapshot rebuild ({label}): {rebuild_ranks(url):.1f} s", flush=True)
             profile = harness.run_wrk(
                 f"GET /users/me/profile ({label})",
                 base,

@@ -37,7 +37,8 @@ class Database:
         if self._pool is None:
             async with self._lock:
                 if self._pool is None:
-                    server_settings = {"application_name": "xpcore"}
+                    # OLTP: JIT compiles cost more than the short queries they would speed up.
+                    server_settings = {"application_name": "xpcore", "jit": "off"}
                     if self._settings.statement_timeout_ms:
                         server_settings["statement_timeout"] = str(self._settings.statement_timeout_ms)
                     self._pool = await asyncpg.create_pool(

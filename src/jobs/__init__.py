@@ -21,7 +21,7 @@ SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
     CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
     # every 10 seconds (croniter's sixth field is seconds): rank staleness stays around 10 s
-    CronJob(function=rebuild_ranks, cron="* * * * * */10", unique=True, timeout=60, retries=1),
+    CronJob(function=rebuild_ranks, cron="* * * * * */10", unique=True, timeout=120, retries=1),
 ]
 
 

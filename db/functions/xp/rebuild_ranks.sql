@@ -24,6 +24,8 @@ begin
     on conflict (season_id) do update set generation = excluded.generation, generated_at = excluded.generated_at,
                                           rows = excluded.rows;
     delete from xp.rank_snapshot where season_id = p_season and generation < v_generation;
+    -- fresh statistics, or the planner may probe the snapshot by the wrong index
+    analyze xp.rank_snapshot;
     return v_rows;
 end;
 $$;

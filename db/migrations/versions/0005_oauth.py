@@ -18,9 +18,11 @@ depends_on = None
 
 SCHEMA_UP = """
 -- Rank snapshots: rebuilt by a job beside the live scores; xp.rank_generations points at the
--- current generation of each season, so a rebuild never blocks or confuses readers.
+-- current generation of each season, so a rebuild never blocks or confuses readers. Derived
+-- data, rebuilt every few seconds: unlogged (no WAL); after a crash it is empty until the next
+-- rebuild and ranks are counted live meanwhile.
 create sequence xp.rank_generation;
-create table xp.rank_snapshot (
+create unlogged table xp.rank_snapshot (
     generation bigint not null,
     season_id  text not null,
     mode       text not null,
@@ -29,9 +31,9 @@ create table xp.rank_snapshot (
     xp         bigint not null,
     primary key (generation, season_id, mode, user_id)
 );
-create index rank_snapshot_by_xp on xp.rank_snapshot (generation, season_id, mode, xp, rank);
-create index rank_snapshot_by_rank on xp.rank_snapshot (generation, season_id, mode, rank);
-create table xp.rank_generations (
+-- "the weakest entry still ahead of me": smallest xp above mine, last rank among its ties
+create index rank_snapshot_by_xp on xp.rank_snapshot (generation, season_id, mode, xp, rank desc);
+create unlogged table xp.rank_generations (
     season_id    text primary key,
     generation   bigint not null,
     generated_at timestamptz not null,
@@ -117,6 +119,8 @@ begin
     on conflict (season_id) do update set generation = excluded.generation, generated_at = excluded.generated_at,
                                           rows = excluded.rows;
     delete from xp.rank_snapshot where season_id = p_season and generation < v_generation;
+    -- fresh statistics, or the planner may probe the snapshot by the wrong index
+    analyze xp.rank_snapshot;
     return v_rows;
 end;
 $$;
@@ -124,41 +128,45 @@ $$;
     'xp/season_standing.sql': """-- drop: drop function if exists xp.season_standing(text, text, uuid);
 -- {xp, rank, generated_at} of a user in a season and mode; rank null without XP this season.
 -- The rank comes from the latest snapshot (exact as of generated_at). A user whose XP moved
--- since is placed just behind the snapshot's weakest entry that is still ahead of them: one
--- index probe, never a count over the board. Before a season's first snapshot the rank is
--- counted live on the ranking index.
+-- since is placed just behind the snapshot's weakest entry still ahead of them: one index
+-- probe, never a count over the board. Before a season's first snapshot the rank is counted
+-- live on the ranking index. Each step is its own statement so it is planned with its values.
 create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 as $$
-    with me as (
-        select xp from xp.season_scores where season_id = p_season and mode = p_mode and user_id = p_user_id
-    ), gen as (
-        select generation, generated_at from xp.rank_generations where season_id = p_season
-    ), snap as (
-        select r.rank, r.xp from xp.rank_snapshot r, gen
-        where r.generation = gen.generation and r.season_id = p_season and r.mode = p_mode and r.user_id = p_user_id
-    )
-    select jsonb_build_object(
-        'xp', coalesce((select xp from me), 0),
-        'rank', case
-            when coalesce((select xp from me), 0) = 0 then null
-            when (select generation from gen) is null then 1
-                + (select count(*) from xp.season_scores o
-                   where o.season_id = p_season and o.mode = p_mode and o.xp > (select xp from me))
-                + (select count(*) from xp.season_scores o, xp.season_scores s
-                   where s.season_id = p_season and s.mode = p_mode and s.user_id = p_user_id
-                     and o.season_id = p_season and o.mode = p_mode and o.xp = s.xp
-                     and (o.reached_at, o.user_id) < (s.reached_at, s.user_id))
-            when (select xp from snap) = (select xp from me) then (select rank from snap)
-            else 1 + coalesce((
-                select r.rank from xp.rank_snapshot r, gen
-                where r.generation = gen.generation and r.season_id = p_season and r.mode = p_mode
-                  and r.xp > (select xp from me)
-                order by r.xp, r.rank desc limit 1), 0)
-            end,
-        'generated_at', (select generated_at from gen));
+declare
+    v_xp bigint;
+    v_reached timestamptz;
+    v_generation bigint;
+    v_generated_at timestamptz;
+    v_rank bigint;
+    v_snap_xp bigint;
+begin
+    select xp, reached_at into v_xp, v_reached from xp.season_scores
+     where season_id = p_season and mode = p_mode and user_id = p_user_id;
+    if coalesce(v_xp, 0) = 0 then
+        return jsonb_build_object('xp', 0, 'rank', null);
+    end if;
+    select generation, generated_at into v_generation, v_generated_at from xp.rank_generations
+     where season_id = p_season;
+    if v_generation is null then
+        select 1 + count(*) into v_rank from xp.season_scores
+         where season_id = p_season and mode = p_mode
+           and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
+        return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', now());
+    end if;
+    select rank, xp into v_rank, v_snap_xp from xp.rank_snapshot
+     where generation = v_generation and season_id = p_season and mode = p_mode and user_id = p_user_id;
+    if v_snap_xp is distinct from v_xp then
+        select rank into v_rank from xp.rank_snapshot
+         where generation = v_generation and season_id = p_season and mode = p_mode and xp > v_xp
+         order by xp, rank desc limit 1;
+        v_rank := coalesce(v_rank, 0) + 1;
+    end if;
+    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
+end;
 $$;
 """,
 }
