@@ -7,6 +7,7 @@ from src.controllers.api_keys import ApiKeysController
 from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
 from src.controllers.oauth import OAuthController
+from src.controllers.seasons import SeasonsController
 from src.controllers.users import UsersController
 from src.controllers.xp import ActivityAdminController, XPController
 
@@ -19,4 +20,5 @@ ROUTES: list[type] = [
     ApiKeysController,
     XPController,
     ActivityAdminController,
+    SeasonsController,
 ]
