@@ -12,15 +12,17 @@ from src.guards import requires_admin
 from src.jobs import context
 from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
-from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks
+from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks, roll_seasons
 from src.settings import Settings
 
-TASKS: list[Any] = [heartbeat, send_login_code, ensure_ledger_partitions, rebuild_ranks]
+TASKS: list[Any] = [heartbeat, send_login_code, ensure_ledger_partitions, rebuild_ranks, roll_seasons]
 
 SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
     CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
     # every 10 seconds (croniter's sixth field is seconds): rank staleness stays around 10 s
+    # a season closes within five minutes of its end (UTC month boundary)
+    CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=rebuild_ranks, cron="* * * * * */10", unique=True, timeout=120, retries=1),
 ]
 

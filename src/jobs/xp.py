@@ -17,3 +17,8 @@ async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
     db = database(ctx)
     season = season_id or await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
     return int(await db.fetchval("select xp.rebuild_ranks($1)", season))
+
+
+async def roll_seasons(ctx: Any) -> int:
+    """Open this month's and next month's seasons and close ended ones (freezes standings)."""
+    return int(await database(ctx).fetchval("select seasons.roll()"))

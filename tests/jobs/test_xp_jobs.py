@@ -55,3 +55,14 @@ async def test_rank_rebuild_job_runs_every_ten_seconds_and_ranks(test_env, db) -
         )
         >= 1
     )
+
+
+async def test_roll_seasons_job_is_scheduled_and_runs(test_env, db) -> None:
+    from src.jobs import SCHEDULE
+    from src.jobs.xp import roll_seasons
+
+    job = next(j for j in SCHEDULE if j.function is roll_seasons)
+    assert job.cron == "*/5 * * * *" and job.unique and job.timeout >= 300
+    await roll_seasons({"db": db})
+    current = await db.fetchval("select status from xp.seasons where id = to_char(now() at time zone 'UTC', 'YYYY-MM')")
+    assert current == "active"

@@ -22,6 +22,17 @@ comment on schema seasons is 'xpcore seasons and leaderboards: the read side of 
 create schema analytics;
 comment on schema analytics is 'Stable read-only views for BI tools; the role xpcore_bi reads these and nothing else';
 
+-- Final standings, frozen when a season closes (seasons.close).
+create table seasons.final_standings (
+    season_id text not null references xp.seasons (id),
+    mode      text not null check (mode in ('reality', 'cyber')),
+    user_id   uuid not null references app.users (id),
+    rank      bigint not null,
+    xp        bigint not null,
+    primary key (season_id, mode, user_id)
+);
+create index final_standings_rank on seasons.final_standings (season_id, mode, rank);
+
 -- around-me reads a rank range of the snapshot
 create index rank_snapshot_by_rank on xp.rank_snapshot (generation, season_id, mode, rank);
 
@@ -41,6 +52,7 @@ revoke all on all tables in schema analytics from xpcore_bi;
 revoke usage on schema analytics from xpcore_bi;
 alter default privileges in schema analytics revoke select on tables from xpcore_bi;
 drop index xp.rank_snapshot_by_rank;
+drop table seasons.final_standings;
 drop schema analytics;
 drop schema seasons;
 """
@@ -216,6 +228,54 @@ begin
 end;
 $$;
 """,
+    'seasons/close.sql': """-- drop: drop function if exists seasons.close(text);
+-- Closes an ended season: freezes each board's final standings (exact ranks), writes every
+-- participant's final-standing notification to the outbox, and marks the season closed so no
+-- more XP counts toward it. Safe to run twice: the season row lock serialises closers, standings
+-- and notifications are keyed, and a closed season answers its frozen count.
+create or replace function seasons.close(p_season text)
+returns bigint
+language plpgsql
+volatile
+as $$
+declare
+    v_season xp.seasons;
+    v_rows bigint;
+begin
+    select * into v_season from xp.seasons where id = p_season for update;
+    if not found then
+        raise exception 'no season %', p_season using errcode = 'XP404';
+    end if;
+    if now() < v_season.ends_at then
+        raise exception 'season % runs until %', p_season, v_season.ends_at using errcode = 'XP409';
+    end if;
+    if v_season.status <> 'closed' then
+        insert into seasons.final_standings (season_id, mode, user_id, rank, xp)
+        select season_id, mode, user_id,
+               rank() over (partition by mode order by xp desc, reached_at, user_id), xp
+        from xp.season_scores
+        where season_id = p_season and xp > 0
+        on conflict do nothing;
+
+        insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
+        select f.user_id, 'season_final_standing',
+               format('Season %s: #%s in %s', f.season_id, f.rank, f.mode),
+               format('You finished season %s at rank %s of the %s board with %s XP.', f.season_id, f.rank, f.mode, f.xp),
+               jsonb_build_object('season_id', f.season_id, 'mode', f.mode, 'rank', f.rank, 'xp', f.xp),
+               format('season:%s:%s', f.season_id, f.mode)
+        from seasons.final_standings f
+        join app.users u on u.id = f.user_id and u.deleted_at is null
+        where f.season_id = p_season
+        on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing;
+        perform pg_notify('xpcore_outbox', 'season:' || p_season);
+
+        update xp.seasons set status = 'closed', closed_at = now() where id = p_season;
+    end if;
+    select count(*) into v_rows from seasons.final_standings where season_id = p_season;
+    return v_rows;
+end;
+$$;
+""",
     'seasons/entry_json.sql': """-- drop: drop function if exists seasons.entry_json(bigint, uuid, bigint, integer);
 -- One leaderboard line: rank, the user's public face, XP and level.
 create or replace function seasons.entry_json(p_rank bigint, p_user_id uuid, p_xp bigint, p_level integer)
@@ -230,6 +290,17 @@ as $$
         'xp', p_xp,
         'level', coalesce(p_level, 1))
     from app.users u where u.id = p_user_id;
+$$;
+""",
+    'seasons/final_standings.sql': """-- drop: drop function if exists seasons.final_standing(text, text, uuid);
+-- A user's frozen result in a closed season: {rank, xp} or null.
+create or replace function seasons.final_standing(p_season text, p_mode text, p_user_id uuid)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object('rank', rank, 'xp', xp) from seasons.final_standings
+    where season_id = p_season and mode = p_mode and user_id = p_user_id;
 $$;
 """,
     'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
@@ -334,6 +405,29 @@ begin
 end;
 $$;
 """,
+    'seasons/roll.sql': """-- drop: drop function if exists seasons.roll();
+-- The seasons cron: make sure this month and next exist, move statuses with the clock, and
+-- close every ended season that is not closed yet. Returns how many seasons it closed.
+create or replace function seasons.roll()
+returns integer
+language plpgsql
+volatile
+as $$
+declare
+    v_id text;
+    v_closed integer := 0;
+begin
+    perform xp.season_for(now());
+    perform xp.season_for(now() + interval '1 month');
+    update xp.seasons set status = 'active' where status = 'upcoming' and starts_at <= now() and now() < ends_at;
+    for v_id in select id from xp.seasons where status <> 'closed' and ends_at <= now() order by id loop
+        perform seasons.close(v_id);
+        v_closed := v_closed + 1;
+    end loop;
+    return v_closed;
+end;
+$$;
+""",
     'seasons/season_json.sql': """-- drop: drop function if exists seasons.season_json(xp.seasons);
 -- A season as the API shows it.
 create or replace function seasons.season_json(s xp.seasons)
@@ -356,10 +450,13 @@ PREVIOUS: dict[str, str | None] = {
     'analytics/user_growth.sql': None,
     'seasons/all_time.sql': None,
     'seasons/around.sql': None,
+    'seasons/close.sql': None,
     'seasons/entry_json.sql': None,
+    'seasons/final_standings.sql': None,
     'seasons/leaderboard.sql': None,
     'seasons/list.sql': None,
     'seasons/resolve.sql': None,
+    'seasons/roll.sql': None,
     'seasons/season_json.sql': None,
 }
 

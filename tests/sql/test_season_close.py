@@ -1,0 +1,78 @@
+"""Closing a season: final standings frozen once, one notification per participant, no more XP."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+
+async def _ended_season_with_scores(conn) -> tuple[str, list]:
+    season = await conn.fetchval("select (xp.season_for(now() - interval '40 days')).id")
+    await conn.execute("update xp.seasons set status = 'active', closed_at = null where id = $1", season)
+    users = [
+        r[0]
+        for r in await conn.fetch(
+            "insert into app.users (username) select 'sc' || substr(md5(random()::text), 1, 12) from generate_series(1, 6)"
+            " returning id"
+        )
+    ]
+    for n, user in enumerate(users):
+        await conn.execute(
+            "insert into xp.season_scores (season_id, mode, user_id, xp, reached_at) values ($1, $2, $3, $4, now() - $5 * interval '1 minute')",
+            season,
+            "cyber" if n % 2 else "reality",
+            user,
+            [50, 50, 20, 70, 0, 30][n],
+            n,
+        )
+    return season, users
+
+
+async def test_close_freezes_standings_and_notifies_once(conn) -> None:
+    season, users = await _ended_season_with_scores(conn)
+    first = await conn.fetchval("select seasons.close($1)", season)
+    again = await conn.fetchval("select seasons.close($1)", season)
+    assert first == again == 5  # the user with 0 XP did not take part
+    standings = {
+        (r["mode"], r["user_id"]): r["rank"]
+        for r in await conn.fetch(
+            "select mode, user_id, rank from seasons.final_standings where season_id = $1", season
+        )
+    }
+    # reality: users 0 (50, reached earlier than ... ), 2 (20); cyber: 3 (70), 1 (50), 5 (30)
+    assert standings[("cyber", users[3])] == 1 and standings[("cyber", users[1])] == 2
+    assert standings[("reality", users[0])] == 1 and standings[("reality", users[2])] == 2
+    notes = await conn.fetch(
+        "select user_id, data from notify.outbox where kind = 'season_final_standing' and data->>'season_id' = $1",
+        season,
+    )
+    assert len(notes) == 5 and {n["user_id"] for n in notes} == {u for k, u in standings}
+    assert (await conn.fetchval("select status from xp.seasons where id = $1", season)) == "closed"
+
+
+async def test_a_closed_season_takes_no_more_xp(conn) -> None:
+    season, users = await _ended_season_with_scores(conn)
+    await conn.fetchval("select seasons.close($1)", season)
+    starts = await conn.fetchval("select starts_at from xp.seasons where id = $1", season)
+    with pytest.raises(asyncpg.PostgresError) as raised:
+        async with conn.transaction():
+            await conn.fetchval(
+                "select xp.apply($1, 'cyber', 5, null::numeric, null::text, 'bot', 'late', $2::timestamptz + interval '1 day',"
+                " '{}'::jsonb, false)",
+                users[0],
+                starts,
+            )
+    assert raised.value.sqlstate == "XP422"
+
+
+async def test_a_running_season_cannot_be_closed_and_roll_opens_next_month(conn) -> None:
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    with pytest.raises(asyncpg.PostgresError) as raised:
+        async with conn.transaction():
+            await conn.fetchval("select seasons.close($1)", current)
+    assert raised.value.sqlstate == "XP409"
+    season, _ = await _ended_season_with_scores(conn)
+    closed = await conn.fetchval("select seasons.roll()")
+    assert closed >= 1 and (await conn.fetchval("select status from xp.seasons where id = $1", season)) == "closed"
+    next_month = await conn.fetchval("select to_char(now() + interval '1 month', 'YYYY-MM')")
+    assert await conn.fetchval("select status from xp.seasons where id = $1", next_month) == "upcoming"
