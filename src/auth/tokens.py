@@ -38,8 +38,29 @@ def issue_access(settings: Settings, user: dict[str, Any], session_id: uuid.UUID
     return jwt.encode(claims, ring.private_key, algorithm="RS256", headers={"kid": ring.kid})
 
 
+_verified: dict[str, tuple[Principal, float]] = {}
+_VERIFIED_MAX = 20_000
+
+
 def verify_access(settings: Settings, token: str) -> Principal:
-    """Only RS256, only our keys (by kid), our issuer and audience, not expired."""
+    """Only RS256, only our keys (by kid), our issuer and audience, not expired.
+
+    A token that verified once is remembered in this process until it expires: the signature
+    cannot change, and the RS256 check is the costliest part of an authenticated request.
+    """
+    cached = _verified.get(token)
+    if cached is not None:
+        if cached[1] > time.time():
+            return cached[0]
+        _verified.pop(token, None)
+    principal, expires = _verify(settings, token)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = (principal, expires)
+    return principal
+
+
+def _verify(settings: Settings, token: str) -> tuple[Principal, float]:
     ring = key_ring(settings)
     try:
         header = jwt.get_unverified_header(token)
@@ -64,11 +85,12 @@ def verify_access(settings: Settings, token: str) -> Principal:
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
     sid = claims.get("sid")
-    return Principal(
+    principal = Principal(
         user_id=user_id,
         roles=tuple(claims.get("roles") or ()),
         session_id=uuid.UUID(sid) if sid else None,
     )
+    return principal, float(claims["exp"])
 
 
 def new_refresh_token() -> str:

@@ -166,3 +166,21 @@ async def test_cookie_attributes(client, user) -> None:
     assert "path=/api/v1/auth" in cookies["refresh_token"]
     assert "samesite=lax" in cookies["access_token"]
     client.cookies.clear()
+
+
+async def test_a_remembered_token_still_expires(app) -> None:
+    """The per-process cache of verified tokens never outlives a token's exp."""
+    from src.auth import tokens
+
+    settings = app.state.settings
+    ring = key_ring(settings)
+    short = jwt.encode(
+        _claims(settings, uuid.uuid4(), exp=int(time.time()) + 2), ring.private_key, "RS256", headers={"kid": ring.kid}
+    )
+    assert tokens.verify_access(settings, short).user_id is not None
+    assert short in tokens._verified
+    time.sleep(2.2 + 5)  # past exp and the 5 s leeway
+    import pytest
+
+    with pytest.raises(tokens.InvalidToken):
+        tokens.verify_access(settings, short)
