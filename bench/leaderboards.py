@@ -1,0 +1,176 @@
+"""Leaderboard figures on the loaded database (1,000,000 users with season scores in both modes):
+
+    python bench/leaderboards.py --duration 15
+
+- rank snapshot rebuild time (both modes);
+- own rank and around-me latency at the database (p50/p99, one connection, round trip included);
+- top-100 pages and around-me over HTTP (wrk, 32 connections, one uvicorn worker);
+- the same operations on Redis sorted sets (ZREVRANGE 0 99, ZREVRANK) over the same scores,
+  as the reference;
+- staleness: a score change shows in own-rank answers after at most cadence + rebuild time.
+Writes bench/results/leaderboards.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from bench import harness, xp_load
+from bench.run import APP_PORT, fixtures
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CADENCE_S = 10  # the rebuild cron (src/jobs/__init__.py)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def database_figures(url: str, samples: int) -> tuple[float, dict[str, tuple[float, float]], list]:
+    conn = await asyncpg.connect(url, command_timeout=None, server_settings={"jit": "off"})
+    try:
+        season = await conn.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
+        started = time.perf_counter()
+        await conn.fetchval("select xp.rebuild_ranks($1)", season)
+        rebuild = time.perf_counter() - started
+        users = [
+            r[0]
+            for r in await conn.fetch(
+                "select user_id from xp.season_scores where season_id = $1 and mode = 'reality'"
+                " order by random() limit $2",
+                season,
+                samples,
+            )
+        ]
+        figures = {}
+        for label, sql in (
+            ("own rank", "select xp.season_standing($1, 'reality', $2)"),
+            ("around-me (5 each side)", "select seasons.around($1, 'reality', $2, 5)"),
+        ):
+            timings = []
+            for user in users:
+                t = time.perf_counter()
+                await conn.fetchval(sql, season, user)
+                timings.append((time.perf_counter() - t) * 1000)
+            figures[label] = (statistics.median(timings), pct(timings, 0.99))
+        scores = await conn.fetch(
+            "select user_id::text, xp from xp.season_scores where season_id = $1 and mode = 'reality'", season
+        )
+        return rebuild, figures, scores
+    finally:
+        await conn.close()
+
+
+async def redis_figures(redis_url: str, scores: list, samples: int) -> dict[str, tuple[float, float, float]]:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    key = "xpcore:bench:board"
+    try:
+        await redis.delete(key)
+        for start in range(0, len(scores), 10_000):
+            await redis.zadd(key, {r["user_id"]: r["xp"] for r in scores[start : start + 10_000]})
+        members = [r["user_id"] for r in random.sample(scores, min(samples, len(scores)))]
+        out = {}
+        for label, call in (
+            ("ZREVRANGE 0 99 WITHSCORES", lambda m: redis.zrevrange(key, 0, 99, withscores=True)),
+            ("ZREVRANK", lambda m: redis.zrevrank(key, m)),
+        ):
+            timings = []
+            started = time.perf_counter()
+            for member in members:
+                t = time.perf_counter()
+                await call(member)
+                timings.append((time.perf_counter() - t) * 1000)
+            out[label] = (
+                statistics.median(timings),
+                pct(timings, 0.99),
+                len(members) / (time.perf_counter() - started),
+            )
+        return out
+    finally:
+        await redis.delete(key)
+        await redis.aclose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    args = parser.parse_args()
+    harness.require_wrk()
+    env = {
+        **os.environ,
+        "REDIS_URL": harness.redis_url(),
+        "XPCORE_ENV": "test",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_POOL_MAX": "20",
+        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
+    }
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    url = xp_load.prepare(f"xpcore_bench_{args.events // 1_000_000}m", args.users, args.events)
+    os.environ["DATABASE_URL"] = url
+
+    rebuild, db, scores = asyncio.run(database_figures(url, args.samples))
+    reference = asyncio.run(redis_figures(env["REDIS_URL"], scores, args.samples))
+    with tempfile.TemporaryDirectory() as tmp:
+        _, tokens_file, _ = asyncio.run(fixtures(url, 10_000, Path(tmp)))
+        base = f"http://127.0.0.1:{APP_PORT}"
+        wrk_env = {"XP_TOKENS": str(tokens_file), "XP_MODE": "reality"}
+        with harness.server(
+            harness.uvicorn("src.app:create_app", APP_PORT, factory=True),
+            {**env, "DATABASE_URL": url},
+            f"{base}/health",
+        ):
+            http = [
+                harness.run_wrk("GET top-100 page (reality)", base, "top100.lua", duration=args.duration, env=wrk_env),
+                harness.run_wrk(
+                    "GET around-me (reality, 5 each side)", base, "around_me.lua", duration=args.duration, env=wrk_env
+                ),
+            ]
+    lines = [
+        f"- rank snapshot rebuild, {len(scores):,} users in the reality board (both modes rebuilt): {rebuild:.1f} s",
+        f"- staleness of own-rank answers: at most {CADENCE_S} s cadence + {rebuild:.1f} s rebuild"
+        f" = {CADENCE_S + rebuild:.1f} s (target <= 10 s)",
+        "",
+        "At the database (one connection, round trip included):",
+        "",
+        "| operation | p50 ms | p99 ms |",
+        "|---|---:|---:|",
+        *[f"| {name} | {p50:.2f} | {p99:.2f} |" for name, (p50, p99) in db.items()],
+        "",
+        "Redis sorted set on the same scores (reference, redis-py, one connection):",
+        "",
+        "| operation | p50 ms | p99 ms | ops/s |",
+        "|---|---:|---:|---:|",
+        *[f"| {name} | {p50:.2f} | {p99:.2f} | {ops:,.0f} |" for name, (p50, p99, ops) in reference.items()],
+        "",
+        "Over HTTP (wrk -t1 -c32, one uvicorn worker):",
+        "",
+        harness.table(http),
+    ]
+    report = "\n".join(lines)
+    print(report)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    (RESULTS / "leaderboards.md").write_text(f"# Leaderboards, {stamp}\n\n{report}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
