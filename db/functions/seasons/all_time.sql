@@ -27,7 +27,7 @@ begin
         end;
     end if;
     for r in
-        select p.* from (
+        select p.*, u.username, u.display_name, u.avatar_url from (
             (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
              where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
              order by t.reached_at, t.user_id limit v_limit + 1)
@@ -36,6 +36,7 @@ begin
              where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
              order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
         ) p
+        join app.users u on u.id = p.user_id
         order by p.xp desc, p.reached_at, p.user_id
         limit v_limit + 1
     loop
@@ -49,7 +50,12 @@ begin
         v_xp := r.xp;
         v_reached := r.reached_at;
         v_user := r.user_id;
-        v_entries := v_entries || jsonb_build_array(seasons.entry_json(v_rank, r.user_id, r.xp, r.level));
+        v_entries := v_entries || jsonb_build_array(jsonb_build_object(
+            'rank', v_rank,
+            'user', jsonb_build_object('id', r.user_id, 'username', r.username, 'display_name', r.display_name,
+                                       'avatar_url', r.avatar_url),
+            'xp', r.xp,
+            'level', coalesce(r.level, 1)));
     end loop;
     return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
 end;

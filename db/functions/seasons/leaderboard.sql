@@ -33,7 +33,7 @@ begin
         end;
     end if;
     for r in
-        select p.user_id, p.xp, p.reached_at,
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
                case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level
         from (
             (select s.user_id, s.xp, s.reached_at from xp.season_scores s
@@ -45,6 +45,7 @@ begin
              where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
              order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
         ) p
+        join app.users u on u.id = p.user_id
         left join xp.totals t on t.user_id = p.user_id
         order by p.xp desc, p.reached_at, p.user_id
         limit v_limit + 1
@@ -59,7 +60,12 @@ begin
         v_xp := r.xp;
         v_reached := r.reached_at;
         v_user := r.user_id;
-        v_entries := v_entries || jsonb_build_array(seasons.entry_json(v_rank, r.user_id, r.xp, r.level));
+        v_entries := v_entries || jsonb_build_array(jsonb_build_object(
+            'rank', v_rank,
+            'user', jsonb_build_object('id', r.user_id, 'username', r.username, 'display_name', r.display_name,
+                                       'avatar_url', r.avatar_url),
+            'xp', r.xp,
+            'level', coalesce(r.level, 1)));
     end loop;
     return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
                               'entries', v_entries, 'next_cursor', v_next);

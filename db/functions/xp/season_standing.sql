@@ -1,9 +1,9 @@
 -- drop: drop function if exists xp.season_standing(text, text, uuid);
 -- {xp, rank, generated_at} of a user in a season and mode; rank null without XP this season.
--- The rank comes from the latest snapshot (exact as of generated_at). A user whose XP moved
--- since is placed just behind the snapshot's weakest entry still ahead of them: one index
--- probe, never a count over the board. Before a season's first snapshot the rank is counted
--- live on the ranking index. Each step is its own statement so it is planned with its values.
+-- The rank comes from the board's latest snapshot table (exact as of generated_at). A user
+-- whose XP moved since is placed just behind the snapshot's weakest entry still ahead of them:
+-- one index probe, never a count over the board. Before a board's first snapshot the rank is
+-- counted live on the ranking index.
 create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
 returns jsonb
 language plpgsql
@@ -12,7 +12,7 @@ as $$
 declare
     v_xp bigint;
     v_reached timestamptz;
-    v_generation bigint;
+    v_table text;
     v_generated_at timestamptz;
     v_rank bigint;
     v_snap_xp bigint;
@@ -22,20 +22,18 @@ begin
     if coalesce(v_xp, 0) = 0 then
         return jsonb_build_object('xp', 0, 'rank', null);
     end if;
-    select generation, generated_at into v_generation, v_generated_at from xp.rank_generations
-     where season_id = p_season;
-    if v_generation is null then
+    select table_name, generated_at into v_table, v_generated_at from xp.rank_generations
+     where season_id = p_season and mode = p_mode;
+    if v_table is null then
         select 1 + count(*) into v_rank from xp.season_scores
          where season_id = p_season and mode = p_mode
            and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
         return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', now());
     end if;
-    select rank, xp into v_rank, v_snap_xp from xp.rank_snapshot
-     where generation = v_generation and season_id = p_season and mode = p_mode and user_id = p_user_id;
+    execute format('select rank, xp from xp.%I where user_id = $1', v_table) into v_rank, v_snap_xp using p_user_id;
     if v_snap_xp is distinct from v_xp then
-        select rank into v_rank from xp.rank_snapshot
-         where generation = v_generation and season_id = p_season and mode = p_mode and xp > v_xp
-         order by xp, rank desc limit 1;
+        execute format('select rank from xp.%I where xp > $1 order by xp, rank desc limit 1', v_table)
+            into v_rank using v_xp;
         v_rank := coalesce(v_rank, 0) + 1;
     end if;
     return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
