@@ -73,3 +73,17 @@ class Database:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def json_response(text: str | None, status_code: int = 200) -> Any:
+    """A JSON answer made by Postgres, passed through as text: no parse and re-encode in Python.
+
+    For read endpoints whose db function already returns the exact document (jsonb).
+    """
+    from litestar import MediaType, Response
+
+    if text is None:
+        from litestar.exceptions import NotFoundException
+
+        raise NotFoundException("not found")
+    return Response(content=text.encode(), media_type=MediaType.JSON, status_code=status_code)

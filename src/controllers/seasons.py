@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
 
+from src.db import json_response
 from src.guards import requires_user
 from src.sql import seasons as sql
 
@@ -33,9 +34,10 @@ class SeasonsController(Controller):
     @get("/seasons/{season_id:str}/leaderboards/{mode:str}")
     async def leaderboard(
         self, request: Request[Any, Any, Any], season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
-    ) -> dict[str, Any]:
-        """A page of a season board, exact ranks, live."""
-        return await request.app.state.db.fetchval(sql.LEADERBOARD, season_id, mode, cursor, limit)  # type: ignore[no-any-return]
+    ) -> Response[bytes]:
+        """A page of a season board, exact ranks, live:
+        `{season, mode, generated_at, entries:[{rank, user, xp, level}], next_cursor}`."""
+        return json_response(await request.app.state.db.fetchval(sql.LEADERBOARD, season_id, mode, cursor, limit))
 
     @get("/seasons/{season_id:str}/leaderboards/{mode:str}/me", guards=[requires_user])
     async def around_me(
@@ -44,10 +46,11 @@ class SeasonsController(Controller):
         season_id: Season,
         mode: str,
         around: Annotated[int, Parameter(ge=0, le=50)] = 5,
-    ) -> dict[str, Any]:
-        """The caller's rank (null without XP this season) and the users around them."""
-        return await request.app.state.db.fetchval(  # type: ignore[no-any-return]
-            sql.AROUND, season_id, mode, request.user.user_id, around
+    ) -> Response[bytes]:
+        """The caller's rank (null without XP this season) and the users around them:
+        `{rank, xp, generated_at, entries:[...]}`."""
+        return json_response(
+            await request.app.state.db.fetchval(sql.AROUND, season_id, mode, request.user.user_id, around)
         )
 
     @get("/leaderboards/all-time")

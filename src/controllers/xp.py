@@ -17,6 +17,7 @@ from litestar.exceptions import PermissionDeniedException, ValidationException
 from litestar.params import Parameter
 
 from src.auth.principal import Principal
+from src.db import json_response
 from src.guards import requires_admin, requires_user, requires_user_or_scope
 from src.sql import xp as sql
 
@@ -129,8 +130,9 @@ class XPController(Controller):
         return await request.app.state.db.fetchval(sql.ACTIVITIES)  # type: ignore[no-any-return]
 
     @get("/users/me/profile", guards=[requires_user])
-    async def profile(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return await request.app.state.db.fetchval(sql.PROFILE, _principal(request).user_id)  # type: ignore[no-any-return]
+    async def profile(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`."""
+        return json_response(await request.app.state.db.fetchval(sql.PROFILE, _principal(request).user_id))
 
     @get("/users/me/xp", guards=[requires_user])
     async def events(

@@ -2,7 +2,7 @@
 
 AWARD_EVENT = "select xp.award_event($1, $2, $3, $4, $5, $6, $7, $8)"
 ADJUST = "select xp.adjust($1, $2, $3, $4, $5, $6)"
-PROFILE = "select xp.profile($1)"
+PROFILE = "select xp.profile($1)::text"
 EVENTS_PAGE = "select xp.events_page($1, $2, $3)"
 ACTIVITIES = "select xp.activities()"
 LEVELS = "select xp.levels()"
