@@ -16,6 +16,12 @@ import asyncpg
 from src.settings import Settings, normalize_database_url
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Nothing to undo when a connection goes back to the pool: xpcore keeps no session state
+    on pooled connections (no LISTEN, advisory locks or temp tables; PgBouncer in transaction
+    mode must work too), so asyncpg's default reset would only cost a round trip per request."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb in and out as Python objects; the SQL functions return jsonb documents.
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -46,6 +52,7 @@ class Database:
                         min_size=0,
                         max_size=self._settings.pool_max,
                         init=_init_connection,
+                        reset=_no_reset,
                         server_settings=server_settings,
                         # PgBouncer in transaction mode cannot keep named prepared statements.
                         statement_cache_size=0 if "pgbouncer=true" in self.dsn else 100,

@@ -3,14 +3,15 @@ presented credentials were bad, `scope["auth_error"]`; guards only decide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+# Guards are coroutines: Litestar runs plain functions in a worker thread, a hop per request.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
@@ -23,13 +24,13 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
     return principal
 
 
-def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user (Bearer token or cookie)."""
     if _principal(connection).user_id is None:
         raise PermissionDeniedException("a user token is required")
 
 
-def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user with role admin."""
     principal = _principal(connection)
     if principal.user_id is None or "admin" not in principal.roles:
@@ -39,7 +40,7 @@ def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 def requires_scope(*scopes: str) -> Guard:
     """An API key holding every one of `scopes`."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = _principal(connection)
         if principal.via != "api_key" or not set(scopes) <= set(principal.scopes):
             raise PermissionDeniedException(f"an API key with scope {', '.join(scopes)} is required")
@@ -50,7 +51,7 @@ def requires_scope(*scopes: str) -> Guard:
 def requires_user_or_scope(scope: str) -> Guard:
     """A signed-in user, or an API key with `scope` (the handler narrows what users may do)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = _principal(connection)
         if principal.via == "api_key" and scope not in principal.scopes:
             raise PermissionDeniedException(f"this API key lacks scope {scope}")
