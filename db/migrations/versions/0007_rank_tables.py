@@ -158,9 +158,16 @@ begin
     select table_name into v_table from xp.rank_generations where season_id = v_season.id and mode = p_mode;
     if v_rank is not null and v_table is not null then
         execute format(
-            'select jsonb_agg(seasons.entry_json(r.rank, r.user_id, r.xp,
-                    case when $1 = ''reality'' then t.reality_level else t.cyber_level end) order by r.rank)
-             from xp.%I r left join xp.totals t on t.user_id = r.user_id
+            'select jsonb_agg(jsonb_build_object(
+                        ''rank'', r.rank,
+                        ''user'', jsonb_build_object(''id'', u.id, ''username'', u.username,
+                                                   ''display_name'', u.display_name, ''avatar_url'', u.avatar_url),
+                        ''xp'', r.xp,
+                        ''level'', coalesce(case when $1 = ''reality'' then t.reality_level else t.cyber_level end, 1))
+                    order by r.rank)
+             from xp.%I r
+             join app.users u on u.id = r.user_id
+             left join xp.totals t on t.user_id = r.user_id
              where r.rank between $2 and $3', v_table)
             into v_entries using p_mode, v_rank - v_around, v_rank + v_around;
     end if;
