@@ -6,6 +6,7 @@
 from src.controllers.api_keys import ApiKeysController
 from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
+from src.controllers.notifications import NotificationsController
 from src.controllers.oauth import OAuthController
 from src.controllers.seasons import SeasonsController
 from src.controllers.users import UsersController
@@ -21,4 +22,5 @@ ROUTES: list[type] = [
     XPController,
     ActivityAdminController,
     SeasonsController,
+    NotificationsController,
 ]

@@ -12,10 +12,19 @@ from src.guards import requires_admin
 from src.jobs import context
 from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
+from src.jobs.notifications import run_broadcast, sweep_broadcasts
 from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks, roll_seasons
 from src.settings import Settings
 
-TASKS: list[Any] = [heartbeat, send_login_code, ensure_ledger_partitions, rebuild_ranks, roll_seasons]
+TASKS: list[Any] = [
+    heartbeat,
+    send_login_code,
+    ensure_ledger_partitions,
+    rebuild_ranks,
+    roll_seasons,
+    run_broadcast,
+    sweep_broadcasts,
+]
 
 SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
@@ -23,6 +32,7 @@ SCHEDULE = [
     # every 5 seconds (croniter's sixth field is seconds): with a ~3 s rebuild at 1M users,
     # an own-rank answer is at most ~8 s stale
     # a season closes within five minutes of its end (UTC month boundary)
+    CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),
 ]

@@ -260,3 +260,9 @@ async def test_reference_data_is_seeded(conn) -> None:
     assert await conn.fetchval("select count(*) from xp.level_curve") == 100
     again = await conn.fetchval("select xp.seed_activities()")
     assert again >= 40 and await conn.fetchval("select count(*) from xp.activity_types") == again
+
+
+async def test_the_first_award_does_not_announce_the_base_layer(conn) -> None:
+    user_id = await _user(conn)
+    await conn.fetchval("select xp.award($1, 'code_review', 1, 'bot', 'base-layer')", user_id)  # 40 XP, level 1
+    assert await conn.fetchval("select count(*) from notify.outbox where user_id = $1", user_id) == 0

@@ -71,13 +71,16 @@ begin
             jsonb_build_object('level', v_after.level, 'previous_level', v_before.level, 'total_xp', v_after.total_xp),
             format('level:%s', v_after.level));
     end if;
-    if v_after.reality_layer is distinct from v_before.reality_layer and v_after.reality_level > v_before.reality_level then
+    -- a new totals row has no layer yet: compare with the layer its previous level stood in
+    if v_after.reality_layer is distinct from coalesce(v_before.reality_layer, xp.layer_for('reality', v_before.reality_level))
+       and v_after.reality_level > v_before.reality_level then
         perform notify.enqueue(p_user_id, 'layer_up', format('New reality layer: %s', v_after.reality_layer),
             format('Your reality level %s opened layer %s.', v_after.reality_level, v_after.reality_layer),
             jsonb_build_object('mode', 'reality', 'layer', v_after.reality_layer, 'level', v_after.reality_level),
             format('layer:reality:%s', v_after.reality_layer));
     end if;
-    if v_after.cyber_layer is distinct from v_before.cyber_layer and v_after.cyber_level > v_before.cyber_level then
+    if v_after.cyber_layer is distinct from coalesce(v_before.cyber_layer, xp.layer_for('cyber', v_before.cyber_level))
+       and v_after.cyber_level > v_before.cyber_level then
         perform notify.enqueue(p_user_id, 'layer_up', format('New cyber layer: %s', v_after.cyber_layer),
             format('Your cyber level %s opened layer %s.', v_after.cyber_level, v_after.cyber_layer),
             jsonb_build_object('mode', 'cyber', 'layer', v_after.cyber_layer, 'level', v_after.cyber_level),

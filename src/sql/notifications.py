@@ -1,0 +1,10 @@
+"""SQL the notification endpoints and jobs send (functions of schema `notify`)."""
+
+DEVICE_REGISTER = "select notify.device_register($1, $2, $3)"
+DEVICE_UNREGISTER = "select notify.device_unregister($1, $2)"
+FEED = "select notify.feed($1, $2, $3, $4)::text"
+MARK_READ = "select notify.mark_read($1, $2)"
+MARK_ALL_READ = "select notify.mark_all_read($1)"
+BROADCAST_CREATE = "select notify.broadcast_create($1, $2, $3, $4)"
+BROADCAST_BATCH = "select notify.broadcast_batch($1, $2)"
+BROADCASTS_PENDING = "select id from notify.broadcasts where done_at is null order by id"
