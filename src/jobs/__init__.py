@@ -12,7 +12,7 @@ from src.guards import requires_admin
 from src.jobs import context
 from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
-from src.jobs.notifications import run_broadcast, sweep_broadcasts
+from src.jobs.notifications import deliver_pushes, run_broadcast, sweep_broadcasts
 from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks, roll_seasons
 from src.settings import Settings
 
@@ -24,6 +24,7 @@ TASKS: list[Any] = [
     roll_seasons,
     run_broadcast,
     sweep_broadcasts,
+    deliver_pushes,
 ]
 
 SCHEDULE = [
@@ -32,6 +33,8 @@ SCHEDULE = [
     # every 5 seconds (croniter's sixth field is seconds): with a ~3 s rebuild at 1M users,
     # an own-rank answer is at most ~8 s stale
     # a season closes within five minutes of its end (UTC month boundary)
+    # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
+    CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),

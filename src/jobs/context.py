@@ -9,10 +9,19 @@ from src.settings import get_settings
 
 
 async def startup(ctx: Any) -> None:
-    ctx["db"] = Database(get_settings())
+    from src.jobs.wakeup import listen
+
+    settings = get_settings()
+    ctx["db"] = Database(settings)
+    worker = ctx.get("worker")
+    if worker is not None:
+        ctx["listener"] = await listen(ctx["db"].dsn, worker.queue)
 
 
 async def shutdown(ctx: Any) -> None:
+    listener = ctx.get("listener")
+    if listener is not None:
+        await listener.close()
     db = ctx.get("db")
     if db is not None:
         await db.close()

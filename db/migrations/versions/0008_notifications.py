@@ -40,9 +40,30 @@ create table notify.broadcasts (
     done_at        timestamptz
 );
 create index broadcasts_pending on notify.broadcasts (id) where done_at is null;
+
+-- Push delivery: one row per (notification, device token), acknowledged one by one.
+alter table notify.outbox add column fanned_at timestamptz;
+update notify.outbox set fanned_at = created_at;  -- history is in the feed; do not push it
+create index outbox_to_fan_out on notify.outbox (id) where fanned_at is null;
+create table notify.deliveries (
+    outbox_id       bigint not null references notify.outbox (id) on delete cascade,
+    token           text not null,
+    state           text not null default 'pending' check (state in ('pending', 'sent', 'failed', 'dead')),
+    attempts        integer not null default 0,
+    next_attempt_at timestamptz not null default now(),
+    claimed_until   timestamptz,
+    sent_at         timestamptz,
+    message_id      text,
+    last_error      text,
+    primary key (outbox_id, token)
+);
+create index deliveries_due on notify.deliveries (next_attempt_at, outbox_id) where state = 'pending';
 """
 
 SCHEMA_DOWN = """
+drop table notify.deliveries;
+drop index notify.outbox_to_fan_out;
+alter table notify.outbox drop column fanned_at;
 drop table notify.broadcasts;
 drop table notify.devices;
 """
@@ -102,6 +123,31 @@ as $$
     returning id;
 $$;
 """,
+    'notify/claim_deliveries.sql': """-- drop: drop function if exists notify.claim_deliveries(integer, integer);
+-- Claims due deliveries for one sender: rows nobody holds (SKIP LOCKED) get a lease of
+-- p_lease_s seconds, so a worker that dies mid-batch releases them by itself. Answers what the
+-- push needs (notification id, token, title, body, data).
+create or replace function notify.claim_deliveries(p_limit integer, p_lease_s integer)
+returns table (outbox_id bigint, token text, title text, body text, data jsonb, kind text)
+language sql
+volatile
+as $$
+    with due as (
+        select d.outbox_id, d.token from notify.deliveries d
+        where d.state = 'pending' and d.next_attempt_at <= now()
+          and (d.claimed_until is null or d.claimed_until < now())
+        order by d.next_attempt_at, d.outbox_id
+        limit p_limit
+        for update skip locked
+    ), claimed as (
+        update notify.deliveries d set claimed_until = now() + make_interval(secs => p_lease_s)
+        from due where d.outbox_id = due.outbox_id and d.token = due.token
+        returning d.outbox_id, d.token
+    )
+    select c.outbox_id, c.token, o.title, o.body, o.data, o.kind
+    from claimed c join notify.outbox o on o.id = c.outbox_id;
+$$;
+""",
     'notify/device_register.sql': """-- drop: drop function if exists notify.device_register(uuid, text, text);
 -- Registers a push token for a user. A token has one owner at a time: registering a token held
 -- by another user moves it (the device changed hands). One statement, safe under races.
@@ -127,6 +173,34 @@ volatile
 as $$
     with gone as (delete from notify.devices where token = p_token and user_id = p_user_id returning 1)
     select exists (select 1 from gone);
+$$;
+""",
+    'notify/fan_out.sql': """-- drop: drop function if exists notify.fan_out(integer);
+-- Turns new notifications into one delivery per registered device of their user (set-based,
+-- in batches); a notification whose user has no device is simply marked fanned out.
+create or replace function notify.fan_out(p_limit integer)
+returns integer
+language plpgsql
+volatile
+as $$
+declare
+    v_count integer;
+begin
+    with picked as (
+        select id, user_id from notify.outbox
+        where fanned_at is null
+        order by id
+        limit p_limit
+        for update skip locked
+    ), devices as (
+        insert into notify.deliveries (outbox_id, token)
+        select p.id, d.token from picked p join notify.devices d on d.user_id = p.user_id
+        on conflict do nothing
+    )
+    update notify.outbox o set fanned_at = now() from picked p where o.id = p.id;
+    get diagnostics v_count = row_count;
+    return v_count;
+end;
 $$;
 """,
     'notify/feed.sql': """-- drop: drop function if exists notify.feed(uuid, boolean, bigint, integer);
@@ -182,6 +256,65 @@ begin
         raise exception 'no notification %', p_id using errcode = 'XP404';
     end if;
 end;
+$$;
+""",
+    'notify/record_deliveries.sql': """-- drop: drop function if exists notify.record_deliveries(jsonb);
+-- Records what FCM answered for a chunk of claimed deliveries, as soon as it answered:
+--   sent  -> done (never sent again);
+--   retry -> back to pending with exponential backoff (2^attempts s, at most an hour);
+--            after 8 attempts it is given up as failed;
+--   dead  -> the token is unregistered or invalid: the delivery is dropped and the device
+--            forgotten.
+-- p_results: [{outbox_id, token, status, message_id?, error?}]
+create or replace function notify.record_deliveries(p_results jsonb)
+returns integer
+language plpgsql
+volatile
+as $$
+declare
+    v_count integer;
+begin
+    with r as (
+        select (x->>'outbox_id')::bigint as outbox_id, x->>'token' as token, x->>'status' as status,
+               x->>'message_id' as message_id, left(x->>'error', 500) as error
+        from jsonb_array_elements(p_results) x
+    )
+    update notify.deliveries d set
+        state = case r.status when 'sent' then 'sent' when 'dead' then 'dead'
+                              else case when d.attempts + 1 >= 8 then 'failed' else 'pending' end end,
+        attempts = d.attempts + 1,
+        sent_at = case when r.status = 'sent' then now() end,
+        message_id = r.message_id,
+        last_error = r.error,
+        next_attempt_at = case when r.status = 'retry'
+                               then now() + least(power(2, d.attempts + 1), 3600) * interval '1 second'
+                               else d.next_attempt_at end,
+        claimed_until = null
+    from r
+    where d.outbox_id = r.outbox_id and d.token = r.token and d.state = 'pending';
+    get diagnostics v_count = row_count;
+    delete from notify.devices v
+    using jsonb_array_elements(p_results) x
+    where x->>'status' = 'dead' and v.token = x->>'token';
+    return v_count;
+end;
+$$;
+""",
+    'notify/release_deliveries.sql': """-- drop: drop function if exists notify.release_deliveries(jsonb);
+-- Gives claimed but unsent deliveries back at once (a sender failing cleanly); a sender that
+-- dies without calling this releases them when the lease runs out.
+create or replace function notify.release_deliveries(p_keys jsonb)
+returns integer
+language sql
+volatile
+as $$
+    with released as (
+        update notify.deliveries d set claimed_until = null
+        from jsonb_array_elements(p_keys) x
+        where d.outbox_id = (x->>'outbox_id')::bigint and d.token = x->>'token' and d.state = 'pending'
+        returning 1
+    )
+    select count(*)::integer from released;
 $$;
 """,
     'xp/apply.sql': """-- drop: drop function if exists xp.apply(uuid, text, integer, numeric, text, text, text, timestamptz, jsonb, boolean);
@@ -299,11 +432,15 @@ $$;
 PREVIOUS: dict[str, str | None] = {
     'notify/broadcast_batch.sql': None,
     'notify/broadcast_create.sql': None,
+    'notify/claim_deliveries.sql': None,
     'notify/device_register.sql': None,
     'notify/device_unregister.sql': None,
+    'notify/fan_out.sql': None,
     'notify/feed.sql': None,
     'notify/mark_all_read.sql': None,
     'notify/mark_read.sql': None,
+    'notify/record_deliveries.sql': None,
+    'notify/release_deliveries.sql': None,
     'xp/apply.sql': """-- drop: drop function if exists xp.apply(uuid, text, integer, numeric, text, text, text, timestamptz, jsonb, boolean);
 -- Books one claimed award (see xp.claim, which holds the user's lock): the ledger row, the
 -- user's totals, levels and layers, the season score of the mode, level-up and layer-up
