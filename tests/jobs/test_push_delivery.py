@@ -127,3 +127,18 @@ async def test_a_new_notification_wakes_the_worker(database_url, db) -> None:
 async def test_without_firebase_credentials_nothing_is_claimed(db, test_env, monkeypatch) -> None:
     monkeypatch.delenv("FIREBASE_CREDENTIALS", raising=False)
     assert await jobs.deliver_pushes({"db": db}) == 0
+
+
+async def test_a_real_worker_starts_the_listener(test_env) -> None:
+    from saq import Queue, Worker
+
+    from src.jobs import TASKS, context
+
+    queue = Queue.from_url(test_env["REDIS_URL"], name=f"{test_env['XPCORE_QUEUE']}-wake")
+    worker = Worker(queue, functions=TASKS, startup=context.startup, shutdown=context.shutdown, concurrency=1)
+    await context.startup(worker.context)
+    try:
+        assert worker.context.get("listener") is not None
+    finally:
+        await context.shutdown(worker.context)
+        await queue.disconnect()
