@@ -76,6 +76,14 @@ def demo() -> None:
     asyncio.run(_run(seed_demo_users, seed_demo_xp))
 
 
+@seed.command(name="store", help="Store items and coin packs (upsert by slug; never deletes purchases).")
+def store() -> None:
+    async def seed_store(db: Database) -> int:
+        return int(await db.fetchval("select store.seed()"))
+
+    asyncio.run(_run(seed_store))
+
+
 @seed.command(name="activities", help="The shipped activity types (upsert by key).")
 def activities() -> None:
     asyncio.run(_run(seed_activities))

@@ -9,6 +9,7 @@ from src.controllers.health import HealthController
 from src.controllers.notifications import NotificationsController
 from src.controllers.oauth import OAuthController
 from src.controllers.seasons import SeasonsController
+from src.controllers.store import StoreController
 from src.controllers.users import UsersController
 from src.controllers.xp import ActivityAdminController, XPController
 
@@ -23,4 +24,5 @@ ROUTES: list[type] = [
     ActivityAdminController,
     SeasonsController,
     NotificationsController,
+    StoreController,
 ]

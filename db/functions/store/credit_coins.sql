@@ -1,0 +1,45 @@
+-- drop: drop function if exists store.credit_coins(uuid, integer, text, text, jsonb);
+-- Credits coins exactly once per (source, idempotency key): a replay answers the original with
+-- replayed = true. A debt left by a refund is paid off first. The wallet row lock orders all
+-- of a user's coin movements, so balance always equals the ledger sum.
+create or replace function store.credit_coins(
+    p_user_id uuid, p_amount integer, p_source text, p_idempotency_key text, p_metadata jsonb default '{}'::jsonb
+)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_wallet store.wallets;
+    v_entry bigint;
+    v_done store.coin_ledger;
+begin
+    if p_amount is null or p_amount <= 0 or p_amount > 10000000 then
+        raise exception 'amount must be between 1 and 10,000,000 coins' using errcode = 'XP422';
+    end if;
+    if p_source not in ('payment', 'challenge', 'admin', 'bonus') then
+        raise exception 'source % cannot credit coins', p_source using errcode = 'XP422';
+    end if;
+    if not exists (select 1 from app.users where id = p_user_id and deleted_at is null) then
+        raise exception 'no user %', p_user_id using errcode = 'XP404';
+    end if;
+    v_wallet := store.lock_wallet(p_user_id);
+    select * into v_done from store.coin_ledger where source = p_source and idempotency_key = p_idempotency_key;
+    if found then
+        if v_done.user_id <> p_user_id then
+            raise exception 'idempotency key % was already used for another user', p_idempotency_key using errcode = 'XP409';
+        end if;
+        return jsonb_build_object('entry_id', v_done.id, 'coins', v_wallet.balance, 'debt', v_wallet.debt, 'replayed', true);
+    end if;
+    insert into store.coin_ledger (user_id, amount, source, idempotency_key, metadata)
+    values (p_user_id, p_amount, p_source, p_idempotency_key, coalesce(p_metadata, '{}'))
+    returning id into v_entry;
+    update store.wallets set
+        balance = balance + greatest(p_amount - debt, 0),
+        debt = greatest(debt - p_amount, 0),
+        updated_at = now()
+    where user_id = p_user_id
+    returning * into v_wallet;
+    return jsonb_build_object('entry_id', v_entry, 'coins', v_wallet.balance, 'debt', v_wallet.debt, 'replayed', false);
+end;
+$$;

@@ -1,0 +1,10 @@
+"""SQL the wallet and store endpoints send (functions of schema `store`)."""
+
+WALLET = "select store.wallet($1, $2, $3)::text"
+ITEMS = "select store.items($1, $2)::text"
+PURCHASE = "select store.purchase($1, $2)"
+INVENTORY = "select store.inventory($1)::text"
+EQUIP = "select store.equip($1, $2)"
+UNEQUIP = "select store.unequip($1, $2)"
+COIN_PACKS = "select store.coin_packs()::text"
+CREDIT = "select store.credit_coins($1, $2, $3, $4, $5)"

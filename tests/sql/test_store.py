@@ -1,0 +1,118 @@
+"""The coin wallet and the store in SQL: atomic purchases, exact balances."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+async def _user(db) -> uuid.UUID:
+    return await db.fetchval("insert into app.users (username) values ($1) returning id", f"s{uuid.uuid4().hex[:12]}")
+
+
+async def _balanced(conn, user) -> None:
+    row = await conn.fetchrow(
+        "select w.balance, w.debt, (select coalesce(sum(amount), 0) from store.coin_ledger where user_id = w.user_id) as ledger"
+        " from store.wallets w where w.user_id = $1",
+        user,
+    )
+    assert row["balance"] - row["debt"] == row["ledger"] and row["balance"] >= 0
+
+
+async def test_fifty_concurrent_purchases_charge_once_and_grant_once(db_pool) -> None:
+    user = await _user(db_pool)
+    await db_pool.fetchval("select store.credit_coins($1, 1000, 'admin', $2)", user, f"grant-{user}")
+
+    async def buy():
+        try:
+            return (await db_pool.fetchval("select store.purchase($1, 'theme-neon-grid')", user))["coins"]
+        except asyncpg.PostgresError as error:
+            return error.sqlstate
+
+    answers = await asyncio.gather(*(buy() for _ in range(50)))
+    assert sorted(a for a in answers if isinstance(a, int)) == [800]  # 1000 - 200, once
+    assert answers.count("XP409") == 49
+    assert await db_pool.fetchval("select count(*) from store.inventory where user_id = $1", user) == 1
+    assert await db_pool.fetchval("select balance from store.wallets where user_id = $1", user) == 800
+    async with db_pool.acquire() as conn:
+        await _balanced(conn, user)
+
+
+async def test_not_enough_coins_unknown_item_and_credit_replays(conn) -> None:
+    user = await _user(conn)
+    first = await conn.fetchval("select store.credit_coins($1, 50, 'challenge', 'c1')", user)
+    again = await conn.fetchval("select store.credit_coins($1, 50, 'challenge', 'c1')", user)
+    assert (first["coins"], again["replayed"], again["entry_id"]) == (50, True, first["entry_id"])
+    for slug, code in (("theme-neon-grid", "XP402"), ("no-such-item", "XP404")):
+        with pytest.raises(asyncpg.PostgresError) as raised:
+            async with conn.transaction():
+                await conn.fetchval("select store.purchase($1, $2)", user, slug)
+        assert raised.value.sqlstate == code
+    await _balanced(conn, user)
+
+
+async def test_equip_one_per_category(conn) -> None:
+    user = await _user(conn)
+    await conn.fetchval("select store.credit_coins($1, 1000, 'admin', $2)", user, f"g-{user}")
+    for slug in ("font-fira-code", "font-victor-mono", "theme-paper"):
+        await conn.fetchval("select store.purchase($1, $2)", user, slug)
+    await conn.fetchval("select store.equip($1, 'font-fira-code')", user)
+    await conn.fetchval("select store.equip($1, 'font-victor-mono')", user)
+    await conn.fetchval("select store.equip($1, 'theme-paper')", user)
+    equipped = {
+        r["category"]: r["slug"]
+        for r in await conn.fetch(
+            "select e.category, i.slug from store.equipped e join store.items i on i.id = e.item_id where e.user_id = $1",
+            user,
+        )
+    }
+    assert equipped == {"font": "font-victor-mono", "theme": "theme-paper"}
+    with pytest.raises(asyncpg.PostgresError) as raised:
+        async with conn.transaction():
+            await conn.fetchval("select store.equip($1, 'frame-gold')", user)  # not owned
+    assert raised.value.sqlstate == "XP404"
+    assert (await conn.fetchval("select store.unequip($1, 'font')", user))["unequipped"] is True
+
+
+async def test_seed_is_idempotent_and_keeps_purchases(conn) -> None:
+    user = await _user(conn)
+    await conn.fetchval("select store.credit_coins($1, 500, 'admin', $2)", user, f"g-{user}")
+    await conn.fetchval("select store.purchase($1, 'frame-silver')", user)
+    assert await conn.fetchval("select store.seed()") >= 32
+    assert await conn.fetchval("select count(*) from store.items") >= 32
+    assert await conn.fetchval("select count(distinct category) from store.items") == 6
+    assert await conn.fetchval("select count(*) from store.inventory where user_id = $1", user) == 1
+    assert await conn.fetchval("select count(*) from store.coin_packs") == 6
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("credit"), st.integers(1, 400)),
+            st.tuples(
+                st.just("buy"), st.sampled_from(["theme-paper", "font-fira-code", "effect-sparkles", "frame-gold"])
+            ),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+async def test_balance_equals_the_ledger_after_any_sequence(conn, steps) -> None:
+    user = await _user(conn)
+    for n, (kind, value) in enumerate(steps):
+        try:
+            async with conn.transaction():
+                if kind == "credit":
+                    await conn.fetchval("select store.credit_coins($1, $2, 'bonus', $3)", user, value, f"{user}:{n}")
+                else:
+                    await conn.fetchval("select store.purchase($1, $2)", user, value)
+        except asyncpg.PostgresError as error:
+            assert error.sqlstate in ("XP402", "XP409")
+    if await conn.fetchval("select 1 from store.wallets where user_id = $1", user):
+        await _balanced(conn, user)
