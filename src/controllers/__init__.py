@@ -8,6 +8,7 @@ from src.controllers.auth import AuthController, JWKSController
 from src.controllers.health import HealthController
 from src.controllers.notifications import NotificationsController
 from src.controllers.oauth import OAuthController
+from src.controllers.payments import PaymentsController
 from src.controllers.seasons import SeasonsController
 from src.controllers.store import StoreController
 from src.controllers.users import UsersController
@@ -25,4 +26,5 @@ ROUTES: list[type] = [
     SeasonsController,
     NotificationsController,
     StoreController,
+    PaymentsController,
 ]

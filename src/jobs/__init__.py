@@ -13,6 +13,7 @@ from src.jobs import context
 from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
 from src.jobs.notifications import deliver_pushes, run_broadcast, sweep_broadcasts
+from src.jobs.payments import reconcile_payments
 from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks, roll_seasons
 from src.settings import Settings
 
@@ -25,6 +26,7 @@ TASKS: list[Any] = [
     run_broadcast,
     sweep_broadcasts,
     deliver_pushes,
+    reconcile_payments,
 ]
 
 SCHEDULE = [
@@ -35,6 +37,7 @@ SCHEDULE = [
     # a season closes within five minutes of its end (UTC month boundary)
     # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
     CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
+    CronJob(function=reconcile_payments, cron="*/5 * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),

@@ -24,6 +24,20 @@ class Request:
         return json.loads(self.body or b"null")
 
 
+def _wildcard(routes: dict[tuple[str, str], Handler], method: str, path: str) -> Handler | None:
+    """Routes may use `*` for one path segment: ("GET", "/v1/orders/*/payments")."""
+    segments = path.strip("/").split("/")
+    for (route_method, route_path), handler in routes.items():
+        pattern = route_path.strip("/").split("/")
+        if (
+            route_method == method
+            and len(pattern) == len(segments)
+            and all(p in ("*", s) for p, s in zip(pattern, segments, strict=True))
+        ):
+            return handler
+    return None
+
+
 @contextmanager
 def serve(routes: dict[tuple[str, str], Handler]) -> Iterator[str]:
     """Serve `routes` on 127.0.0.1 (a free port); yields the base URL. Records every request."""
@@ -44,7 +58,7 @@ def serve(routes: dict[tuple[str, str], Handler]) -> Iterator[str]:
                 self.rfile.read(length) if length else b"",
             )
             seen.append(request)
-            handler = routes.get((self.command, parts.path))
+            handler = routes.get((self.command, parts.path)) or _wildcard(routes, self.command, parts.path)
             status, payload = handler(request) if handler else (404, {"error": "not found"})
             body = json.dumps(payload).encode()
             self.send_response(status)
