@@ -90,29 +90,51 @@ async def test_seed_is_idempotent_and_keeps_purchases(conn) -> None:
     assert await conn.fetchval("select count(*) from store.coin_packs") == 6
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     steps=st.lists(
         st.one_of(
             st.tuples(st.just("credit"), st.integers(1, 400)),
+            st.tuples(st.just("pay"), st.sampled_from(["pack-50", "pack-100", "pack-200"])),
+            st.tuples(st.just("refund"), st.integers(0, 5)),
             st.tuples(
                 st.just("buy"), st.sampled_from(["theme-paper", "font-fira-code", "effect-sparkles", "frame-gold"])
             ),
         ),
         min_size=1,
-        max_size=20,
+        max_size=25,
     )
 )
 async def test_balance_equals_the_ledger_after_any_sequence(conn, steps) -> None:
+    """Random credits, paid coin packs, refunds and purchases: balance - debt = ledger sum,
+    balance never negative, a refund never twice."""
     user = await _user(conn)
+    paid: list[str] = []
     for n, (kind, value) in enumerate(steps):
         try:
             async with conn.transaction():
                 if kind == "credit":
                     await conn.fetchval("select store.credit_coins($1, $2, 'bonus', $3)", user, value, f"{user}:{n}")
-                else:
+                elif kind == "pay":
+                    order = await conn.fetchval("select store.order_create($1, $2)", user, value)
+                    await conn.fetchval("select store.order_attach($1, $2)", order["order_id"], f"order_{user}_{n}")
+                    await conn.fetchval(
+                        "select store.payment_credit($1, $2, $3, null, 'webhook')",
+                        f"order_{user}_{n}",
+                        f"pay_{user}_{n}",
+                        order["amount"],
+                    )
+                    paid.append(f"pay_{user}_{n}")
+                elif kind == "refund" and paid:
+                    await conn.fetchval("select store.payment_refund($1, null)", paid[value % len(paid)])
+                elif kind == "buy":
                     await conn.fetchval("select store.purchase($1, $2)", user, value)
         except asyncpg.PostgresError as error:
             assert error.sqlstate in ("XP402", "XP409")
     if await conn.fetchval("select 1 from store.wallets where user_id = $1", user):
         await _balanced(conn, user)
+        refunds = await conn.fetchval(
+            "select count(*) - count(distinct idempotency_key) from store.coin_ledger where user_id = $1 and source = 'refund'",
+            user,
+        )
+        assert refunds == 0
