@@ -17,14 +17,8 @@ declare
     r record;
 begin
     if p_cursor is not null then
-        begin
-            v_rank := split_part(p_cursor, '~', 1)::bigint;
-            v_xp := split_part(p_cursor, '~', 2)::bigint;
-            v_reached := to_timestamp(split_part(p_cursor, '~', 3), 'YYYY-MM-DD"T"HH24:MI:SS.US') at time zone 'UTC';
-            v_user := split_part(p_cursor, '~', 4)::uuid;
-        exception when others then
-            raise exception 'malformed cursor' using errcode = 'XP400';
-        end;
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
     end if;
     for r in
         select p.*, u.username, u.display_name, u.avatar_url from (
@@ -41,21 +35,15 @@ begin
         limit v_limit + 1
     loop
         if jsonb_array_length(v_entries) = v_limit then
-            -- URL-safe: rank~xp~reached_at (UTC, microseconds)~user_id
-            v_next := v_rank || '~' || v_xp || '~'
-                      || to_char(v_reached at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '~' || v_user;
+            v_next := seasons.cursor_encode(v_rank, v_xp, v_reached, v_user);
             exit;
         end if;
         v_rank := v_rank + 1;
         v_xp := r.xp;
         v_reached := r.reached_at;
         v_user := r.user_id;
-        v_entries := v_entries || jsonb_build_array(jsonb_build_object(
-            'rank', v_rank,
-            'user', jsonb_build_object('id', r.user_id, 'username', r.username, 'display_name', r.display_name,
-                                       'avatar_url', r.avatar_url),
-            'xp', r.xp,
-            'level', coalesce(r.level, 1)));
+        v_entries := v_entries || jsonb_build_array(
+            seasons.board_entry(v_rank, r.user_id, r.username, r.display_name, r.avatar_url, r.xp, r.level));
     end loop;
     return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
 end;
