@@ -73,7 +73,16 @@ def seed() -> None:
 
 @seed.command(name="demo", help="Demo users and some XP for them.")
 def demo() -> None:
-    asyncio.run(_run(seed_demo_users, seed_demo_xp))
+    from src import challenge_content
+
+    asyncio.run(_run(seed_demo_users, seed_demo_xp, challenge_content.seed))
+
+
+@seed.command(name="challenges", help="The shipped coding challenges (upsert by slug; never deletes progress).")
+def challenges() -> None:
+    from src import challenge_content
+
+    asyncio.run(_run(challenge_content.seed))
 
 
 @seed.command(name="store", help="Store items and coin packs (upsert by slug; never deletes purchases).")

@@ -5,6 +5,7 @@
 
 from src.controllers.api_keys import ApiKeysController
 from src.controllers.auth import AuthController, JWKSController
+from src.controllers.challenges import ChallengeAdminController, ChallengesController
 from src.controllers.health import HealthController
 from src.controllers.notifications import NotificationsController
 from src.controllers.oauth import OAuthController
@@ -27,4 +28,6 @@ ROUTES: list[type] = [
     NotificationsController,
     StoreController,
     PaymentsController,
+    ChallengesController,
+    ChallengeAdminController,
 ]
