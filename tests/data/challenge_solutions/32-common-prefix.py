@@ -1,0 +1,5 @@
+import os
+
+
+def common_prefix(words):
+    return os.path.commonprefix(words) if words else ''
