@@ -28,7 +28,7 @@ def test_content_is_well_formed() -> None:
     assert len({c["slug"] for c in challenges}) == len(challenges)
     for c in challenges:
         assert c["xp_reward"] == c["order"] * 10
-        assert c["description"].strip() and c["starter_code"].strip() and "from solution import" in c["tests"]
+        assert c["description"].strip() and c["starter_code"].strip() and "solution" in c["tests"]
         assert (SOLUTIONS / f"{c['order']:02d}-{c['slug']}.py").exists(), c["slug"]
 
 

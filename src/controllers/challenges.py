@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
 from src.db import json_response
@@ -41,6 +41,18 @@ class ChallengeUpsert(msgspec.Struct, forbid_unknown_fields=True):
     coin_reward: Annotated[int, msgspec.Meta(ge=0)] = 0
     target_time_s: Annotated[int, msgspec.Meta(ge=1)] = 600
     active: bool = True
+
+
+class ChallengePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    title: str | None = None
+    order: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    description: str | None = None
+    starter_code: str | None = None
+    tests: str | None = None
+    xp_reward: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    coin_reward: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    target_time_s: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    active: bool | None = None
 
 
 class ChallengesController(Controller):
@@ -84,6 +96,11 @@ class ChallengeAdminController(Controller):
     async def upsert(self, request: Request[Any, Any, Any], data: ChallengeUpsert) -> dict[str, Any]:
         """Create or update a challenge by slug (progress is kept)."""
         return await request.app.state.db.fetchval(sql.UPSERT, msgspec.to_builtins(data))  # type: ignore[no-any-return]
+
+    @patch("/{slug:str}")
+    async def change(self, request: Request[Any, Any, Any], slug: str, data: ChallengePatch) -> dict[str, Any]:
+        """Change some fields of a challenge (progress is kept)."""
+        return await request.app.state.db.fetchval(sql.PATCH, slug, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 
     @delete("/{slug:str}", status_code=204)
     async def deactivate(self, request: Request[Any, Any, Any], slug: str) -> None:

@@ -1,8 +1,8 @@
 def permutations(text):
     if not text:
-        return ['']
+        return [""]
     out = set()
     for i, ch in enumerate(text):
-        for rest in permutations(text[:i] + text[i + 1:]):
+        for rest in permutations(text[:i] + text[i + 1 :]):
             out.add(ch + rest)
     return sorted(out)

@@ -2,4 +2,4 @@ import os
 
 
 def common_prefix(words):
-    return os.path.commonprefix(words) if words else ''
+    return os.path.commonprefix(words) if words else ""

@@ -16,5 +16,5 @@ def build_order(deps):
                 if not needs[m]:
                     heapq.heappush(ready, m)
     if len(order) != len(nodes):
-        raise ValueError('cycle')
+        raise ValueError("cycle")
     return order
