@@ -45,7 +45,7 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(name, f"expected true or false, got {raw!r}")
 
 
-def _int(name: str, default: int, minimum: int = 0) -> int:
+def _int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = _env(name)
     if raw is None:
         return default
@@ -55,6 +55,8 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
         raise SettingsError(name, f"expected an integer, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(name, f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(name, f"must be at most {maximum}, got {value}")
     return value
 
 
@@ -97,6 +99,9 @@ class DatabaseSettings:
     pool_min: int = 1
     pool_max: int = 10
     statement_timeout_ms: int = 15000
+    # POST /xp/events: awards per database call, and calls running at once (src/award_batcher.py)
+    award_batch_max: int = 32
+    award_calls_max: int = 1
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ def load_settings() -> Settings:
             pool_min=_int("DATABASE_POOL_MIN", 1),
             pool_max=_int("DATABASE_POOL_MAX", 10, minimum=1),
             statement_timeout_ms=_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000, minimum=0),
+            award_batch_max=_int("XP_AWARD_BATCH_MAX", 32, minimum=1, maximum=64),
+            award_calls_max=_int("XP_AWARD_CALLS_MAX", 1, minimum=1),
         ),
         redis=RedisSettings(url=redis_url, key_prefix=_env("REDIS_KEY_PREFIX", "xpcore") or "xpcore"),
         cookies=CookieSettings(

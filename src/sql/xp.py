@@ -1,6 +1,9 @@
 """SQL the XP endpoints send: each statement is one call into a db function of schema `xp`."""
 
-AWARD_EVENT = "select xp.award_event($1, $2, $3, $4, $5, $6, $7, $8)"
+# POST /xp/events: many awards in one call (src/award_batcher.py); metadata travels as JSON text.
+AWARD_EVENTS = (
+    "select item, error_code, replayed, body from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)"
+)
 ADJUST = "select xp.adjust($1, $2, $3, $4, $5, $6)"
 PROFILE = "select xp.profile($1)::text"
 EVENTS_PAGE = "select xp.events_page($1, $2, $3)"

@@ -53,16 +53,15 @@ async def test_close_freezes_standings_and_notifies_once(conn) -> None:
 async def test_a_closed_season_takes_no_more_xp(conn) -> None:
     season, users = await _ended_season_with_scores(conn)
     await conn.fetchval("select seasons.close($1)", season)
-    starts = await conn.fetchval("select starts_at from xp.seasons where id = $1", season)
+    # The award path checks the season of occurred_at; a closed current season (rolled back
+    # with the test) stands in for a late award within the 31 days that are still accepted.
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    await conn.execute("update xp.seasons set status = 'closed', closed_at = now() where id = $1", current)
     with pytest.raises(asyncpg.PostgresError) as raised:
         async with conn.transaction():
-            await conn.fetchval(
-                "select xp.apply($1, 'cyber', 5, null::numeric, null::text, 'bot', 'late', $2::timestamptz + interval '1 day',"
-                " '{}'::jsonb, false)",
-                users[0],
-                starts,
-            )
-    assert raised.value.sqlstate == "XP422"
+            await conn.fetchval("select xp.award_fixed($1, 'cyber', 5, 'bot', 'late')", users[0])
+    assert raised.value.sqlstate == "XP422" and "is closed" in str(raised.value)
+    assert await conn.fetchval("select count(*) from xp.ledger where user_id = $1", users[0]) == 0
 
 
 async def test_a_running_season_cannot_be_closed_and_roll_opens_next_month(conn) -> None:

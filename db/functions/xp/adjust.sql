@@ -9,8 +9,6 @@ returns jsonb
 language plpgsql
 volatile
 as $$
-declare
-    v_done jsonb;
 begin
     if p_xp is null or p_xp = 0 or abs(p_xp) > 1000000000 then
         raise exception 'xp must be a non-zero amount' using errcode = 'XP422';
@@ -21,12 +19,7 @@ begin
     if p_mode is not null and p_mode not in ('reality', 'cyber') then
         raise exception 'mode must be reality or cyber' using errcode = 'XP422';
     end if;
-    perform xp.check_common(p_user_id, p_idempotency_key, now());
-    v_done := xp.claim(p_user_id, 'adjustment', p_idempotency_key);
-    if v_done is not null then
-        return v_done;
-    end if;
-    return xp.apply(p_user_id, p_mode, p_xp, null, null, 'adjustment', p_idempotency_key, now(),
-        jsonb_build_object('reason', p_reason, 'admin_id', p_admin_id), false);
+    return xp.book(p_user_id, 'adjustment', p_idempotency_key, now(),
+                   jsonb_build_object('reason', p_reason, 'admin_id', p_admin_id), p_mode, p_xp);
 end;
 $$;

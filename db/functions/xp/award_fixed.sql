@@ -9,9 +9,6 @@ returns jsonb
 language plpgsql
 volatile
 as $$
-declare
-    v_at timestamptz := coalesce(p_occurred_at, now());
-    v_done jsonb;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'mode must be reality or cyber' using errcode = 'XP422';
@@ -22,11 +19,6 @@ begin
     if p_source not in ('challenge', 'bot', 'purchase') then
         raise exception 'source % cannot award fixed XP', p_source using errcode = 'XP422';
     end if;
-    perform xp.check_common(p_user_id, p_idempotency_key, v_at);
-    v_done := xp.claim(p_user_id, p_source, p_idempotency_key);
-    if v_done is not null then
-        return v_done;
-    end if;
-    return xp.apply(p_user_id, p_mode, p_xp, null, null, p_source, p_idempotency_key, v_at, p_metadata, false);
+    return xp.book(p_user_id, p_source, p_idempotency_key, coalesce(p_occurred_at, now()), p_metadata, p_mode, p_xp);
 end;
 $$;

@@ -1,0 +1,50 @@
+-- drop: drop function if exists xp.award_events(uuid[], text[], text[], numeric[], text[], timestamptz[], jsonb[], uuid[]);
+-- POST /xp/events, batched: the API sends the awards that arrive while an earlier call is
+-- still running as one call (one round trip and one commit for all). Item i of every array is
+-- one xp.award_event call. Each runs in its own subtransaction, so one item's error (an unknown
+-- user, a reused key) undoes only that item and comes back as its sqlstate and message. Items
+-- are booked in user id order (Discord ids resolved first), so two batches lock users in the
+-- same order and cannot deadlock each other. One row per item (item = its index). Batches stay
+-- small (the API sends at most 32): past 64 subtransactions PostgreSQL's snapshot cache
+-- overflows.
+create or replace function xp.award_events(
+    p_user_ids uuid[], p_discord_ids text[], p_activities text[], p_units numeric[], p_keys text[],
+    p_occurred_at timestamptz[], p_metadata jsonb[], p_self_only uuid[]
+)
+returns table (item integer, error_code text, replayed boolean, body text)
+language plpgsql
+volatile
+as $$
+declare
+    v_users uuid[] := p_user_ids;
+    v_result jsonb;
+    v_i integer;
+begin
+    if cardinality(p_keys) > 64 then
+        raise exception 'at most 64 awards per batch' using errcode = 'XP422';
+    end if;
+    -- Resolve Discord ids up front, so the lock order below holds for them too.
+    if array_position(p_user_ids, null) is not null then
+        v_users := array(
+            select coalesce(p_user_ids[i], (select u.id from app.users u
+                                             where u.discord_id = p_discord_ids[i] and u.deleted_at is null))
+            from generate_subscripts(p_keys, 1) as i order by i);
+    end if;
+
+    for v_i in select i from generate_subscripts(p_keys, 1) as i order by v_users[i], i loop
+        begin
+            v_result := xp.award_event(coalesce(v_users[v_i], p_user_ids[v_i]), p_discord_ids[v_i], p_activities[v_i],
+                                       p_units[v_i], p_keys[v_i], p_occurred_at[v_i], p_metadata[v_i], p_self_only[v_i]);
+            item := v_i;
+            error_code := null;
+            replayed := (v_result->>'replayed')::boolean;
+            body := v_result::text;
+        exception when others then
+            item := v_i;
+            get stacked diagnostics error_code = returned_sqlstate, body = message_text;
+            replayed := null;
+        end;
+        return next;
+    end loop;
+end;
+$$;

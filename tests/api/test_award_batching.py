@@ -1,0 +1,151 @@
+"""POST /xp/events sends concurrent awards to Postgres together (src/award_batcher.py): each
+request must still get exactly the answer it would get alone, and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from dataclasses import replace
+from decimal import Decimal
+
+import asyncpg
+
+from src.award_batcher import Award, AwardBatcher
+from src.db import Database
+from src.settings import load_settings
+from src.sql.errors import status_for
+
+
+def _award(user: str | None = None, activity: str = "run_km", units: float = 1, key: str | None = None, **kw) -> Award:
+    return Award(
+        user_id=uuid.UUID(user) if user else None,
+        discord_id=kw.get("discord_id"),
+        activity=activity,
+        units=Decimal(str(units)),
+        idempotency_key=key or uuid.uuid4().hex,
+        occurred_at=None,
+        metadata={},
+        self_only=None,
+    )
+
+
+async def _status(batcher: AwardBatcher, award: Award) -> tuple[int, dict | str]:
+    """What the endpoint answers for this award: 201/200 with the award, else the mapped problem."""
+    try:
+        replayed, body = await batcher.award(award)
+    except asyncpg.PostgresError as exc:
+        mapped = status_for(exc)
+        return (mapped[0] if mapped else 500), str(exc)
+    return (200 if replayed else 201), json.loads(body)
+
+
+async def test_concurrent_awards_share_calls_and_each_gets_its_own_answer(db) -> None:
+    batcher = AwardBatcher(db, max_batch=32, max_inflight=1)
+    users = [
+        str(
+            await db.fetchval("insert into app.users (username) values ($1) returning id", f"bt{uuid.uuid4().hex[:10]}")
+        )
+        for _ in range(6)
+    ]
+    discord_id = str(uuid.uuid4().int)[:18]
+    await db.execute("update app.users set discord_id = $1 where id = $2", discord_id, uuid.UUID(users[5]))
+    taken = f"taken-{uuid.uuid4().hex}"
+    assert (await _status(batcher, _award(users[0], key=taken)))[0] == 201
+
+    cases: list[tuple[Award, int]] = [(_award(users[n % 5], key=f"ok-{users[n % 5]}-{n}"), 201) for n in range(60)]
+    cases += [
+        (_award(users[0], key=taken), 200),  # a replay: the original answer
+        (_award(users[1], key=taken), 409),  # the same key for another user
+        (_award(str(uuid.uuid4())), 404),  # no such user
+        (_award(users[2], activity="no_such_activity"), 404),
+        (_award(users[3], units=0), 422),
+        (_award(discord_id=discord_id, activity="code_review"), 201),
+        (_award(discord_id="nobody-" + uuid.uuid4().hex[:8]), 404),
+    ]
+    random.Random(7).shuffle(cases)
+    before = (batcher.calls, batcher.awards)
+    answers = await asyncio.gather(*(_status(batcher, award) for award, _ in cases))
+    calls, awards = batcher.calls - before[0], batcher.awards - before[1]
+    assert awards == len(cases) and calls <= 4, (calls, awards)  # they shared calls
+
+    for (award, status), (got, body) in zip(cases, answers, strict=True):
+        assert got == status, (award, body)
+        if status in (200, 201):
+            assert isinstance(body, dict) and body["replayed"] == (status == 200)
+            assert award.user_id is None or body["user_id"] == str(award.user_id)
+
+    # Each success booked once; the failures booked nothing; totals equal the ledger.
+    rows = await db.fetch(
+        """
+        select t.user_id, t.total_xp, (select coalesce(sum(xp), 0) from xp.ledger l where l.user_id = t.user_id) as ledger,
+               (select count(*) from xp.ledger l where l.user_id = t.user_id) as events
+        from xp.totals t where t.user_id = any($1::uuid[])
+        """,
+        [uuid.UUID(u) for u in users],
+    )
+    assert all(r["total_xp"] == r["ledger"] for r in rows)
+    events = {str(r["user_id"]): r["events"] for r in rows}
+    assert [events[u] for u in users[:5]] == [13, 12, 12, 12, 12]  # user 0: 12 + the first "taken" award
+    assert events[users[5]] == 1
+
+
+async def test_a_failed_call_fails_every_award_in_it(db) -> None:
+    """A call that cannot reach Postgres at all fails each award waiting on it; none hangs."""
+    settings = load_settings()
+    unreachable = Database(
+        replace(settings, database=replace(settings.database, url="postgresql://postgres@127.0.0.1:1/x"))
+    )
+    batcher = AwardBatcher(unreachable, max_batch=8, max_inflight=1)
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(batcher.award(_award(str(uuid.uuid4()))) for _ in range(5)), return_exceptions=True), 30
+    )
+    assert all(isinstance(o, OSError) for o in outcomes), outcomes
+    assert (batcher.calls, batcher.awards) == (2, 5)  # one alone, then the four that queued behind it
+
+
+async def test_one_call_books_items_in_user_order_and_isolates_failures(db) -> None:
+    """xp.award_events itself: a failing item rolls back alone and reports its SQLSTATE."""
+    users = [
+        await db.fetchval("insert into app.users (username) values ($1) returning id", f"bs{uuid.uuid4().hex[:10]}")
+        for _ in range(3)
+    ]
+    keys = [f"b-{uuid.uuid4().hex}" for _ in range(4)]
+    rows = await db.fetch(
+        "select * from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)",
+        [users[2], users[0], uuid.uuid4(), users[1]],
+        [None, None, None, None],
+        ["run_km", "run_km", "run_km", "no_such_activity"],
+        [1, 2, 1, 1],
+        keys,
+        [None] * 4,
+        ["{}"] * 4,
+        [None] * 4,
+    )
+    by_item = {r["item"]: r for r in rows}
+    assert sorted(by_item) == [1, 2, 3, 4]
+    assert by_item[1]["error_code"] is None and by_item[2]["error_code"] is None
+    assert by_item[3]["error_code"] == "XP404" and "no user" in by_item[3]["body"]
+    assert by_item[4]["error_code"] == "XP404" and "no active activity" in by_item[4]["body"]
+    booked = [r["item"] for r in rows if r["error_code"] is None]
+    assert booked == sorted(booked, key=lambda i: [users[2], users[0]][i - 1])  # user id order
+    assert await db.fetchval("select count(*) from xp.ledger where idempotency_key = any($1)", keys) == 2
+    assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", users[1]) == 0
+    too_many = 65
+    try:
+        await db.fetch(
+            "select * from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)",
+            [users[0]] * too_many,
+            [None] * too_many,
+            ["run_km"] * too_many,
+            [1] * too_many,
+            [f"m{n}" for n in range(too_many)],
+            [None] * too_many,
+            ["{}"] * too_many,
+            [None] * too_many,
+        )
+    except Exception as exc:
+        assert getattr(exc, "sqlstate", None) == "XP422"
+    else:
+        raise AssertionError("65 awards in one call were accepted")
