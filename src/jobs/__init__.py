@@ -32,14 +32,14 @@ TASKS: list[Any] = [
 SCHEDULE = [
     CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
     CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
-    # every 5 seconds (croniter's sixth field is seconds): with a ~3 s rebuild at 1M users,
-    # an own-rank answer is at most ~8 s stale
-    # a season closes within five minutes of its end (UTC month boundary)
     # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
     CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=reconcile_payments, cron="*/5 * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
+    # a season closes within five minutes of its end (UTC month boundary)
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
+    # every 5 seconds (croniter's sixth field is seconds), each board published as soon as it is
+    # built (about 2 s per board at 1M users): an own-rank answer is at most ~7 s stale
     CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),
 ]
 

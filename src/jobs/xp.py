@@ -13,10 +13,15 @@ async def ensure_ledger_partitions(ctx: Any) -> int:
 
 
 async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
-    """Rebuild the current season's rank snapshot (readers keep the previous one meanwhile)."""
+    """Rebuild the current season's rank snapshots (readers keep the previous ones meanwhile),
+    each board in a transaction of its own: each is published as soon as it is built, so a
+    board's ranks are never older than the cadence plus its own rebuild."""
     db = database(ctx)
     season = season_id or await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
-    return int(await db.fetchval("select xp.rebuild_ranks($1)", season))
+    rows = 0
+    for mode in ("reality", "cyber"):
+        rows += int(await db.fetchval("select xp.rebuild_board($1, $2)", season, mode))
+    return rows
 
 
 async def roll_seasons(ctx: Any) -> int:

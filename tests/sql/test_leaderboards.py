@@ -83,6 +83,41 @@ async def test_around_me_comes_from_the_snapshot(conn) -> None:
     assert empty["rank"] is None and empty["entries"] == []
 
 
+async def test_around_me_matches_a_brute_force_board_and_places_a_mover(conn) -> None:
+    """Every neighbour's rank against rank() at snapshot time; then a user who gained XP since
+    the snapshot is placed right behind the entry now ahead of them, with those behind one lower."""
+    season = await _season_with_scores(conn, 23, n=60)
+    await conn.fetchval("select xp.rebuild_ranks($1)", season)
+    board = [
+        (str(r["user_id"]), r["rank"], r["xp"])
+        for r in await conn.fetch(
+            "select user_id, xp, rank() over (order by xp desc, reached_at, user_id) as rank"
+            " from xp.season_scores where season_id = $1 and mode = 'cyber' and xp > 0 order by rank",
+            season,
+        )
+    ]
+    for index in (0, 1, 7, len(board) // 2, len(board) - 1):
+        me, rank, _ = board[index]
+        answer = await conn.fetchval("select seasons.around($1, 'cyber', $2, 3)", season, me)
+        assert answer["rank"] == rank
+        expected = board[max(index - 3, 0) : index + 4]
+        assert [(e["user"]["id"], e["rank"], e["xp"]) for e in answer["entries"]] == expected
+
+    # The last user gains enough XP to pass exactly one other user (no snapshot since).
+    mover, _, mover_xp = board[-1]
+    _, _, passed_xp = next(b for b in reversed(board[:-1]) if b[2] > mover_xp)
+    gain = passed_xp - mover_xp + 1
+    await conn.fetchval("select xp.award_fixed($1, 'cyber', $2, 'bot', 'mover')", mover, gain)
+    # everyone with more XP than mover's new total stays ahead
+    ahead = sum(1 for _, _, x in board if x > mover_xp + gain)
+    answer = await conn.fetchval("select seasons.around($1, 'cyber', $2, 2)", season, mover)
+    assert answer["rank"] == ahead + 1 and answer["xp"] == mover_xp + gain
+    entries = [(e["user"]["id"], e["rank"]) for e in answer["entries"]]
+    assert entries.count((mover, ahead + 1)) == 1 and sum(1 for u, _ in entries if u == mover) == 1
+    ranks = [r for _, r in entries]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)  # no rank shown twice
+
+
 async def test_all_time_board_is_exact(conn) -> None:
     await _season_with_scores(conn, 5)
     brute = [

@@ -1,0 +1,408 @@
+"""Rank snapshots with one index on the board order, one board per transaction, around-me without joins in dynamic SQL
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-30 22:27:38 UTC
+
+Written by `xpcore db-functions revision`: FUNCTIONS holds frozen copies of the db/functions
+files this revision installs; PREVIOUS holds what they replaced (None: new, dropped on
+downgrade). Add hand-written DDL to SCHEMA_UP/SCHEMA_DOWN.
+"""
+
+from src.migrations import apply_revision, revert_revision
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+SCHEMA_UP = """
+"""
+
+SCHEMA_DOWN = """
+"""
+
+# Snapshot tables change shape (one index on the board order, neg_xp and reached_at kept):
+# rebuild every board that has one, in the new shape; the old tables are dropped as the new
+# generations replace them. Downgrading rebuilds them in the old shape the same way.
+REBUILD = """
+select xp.rebuild_board(season_id, mode) from xp.rank_generations order by season_id, mode;
+"""
+REBUILD_DOWN = """
+select xp.rebuild_ranks(season_id) from (select distinct season_id from xp.rank_generations) s;
+"""
+
+FUNCTIONS: dict[str, str] = {
+    'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
+-- The caller's standing and the users around them (p_around above and below), from the board's
+-- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
+-- place by their live score, then one static join for names and levels. A caller whose XP
+-- moved since the snapshot is placed just behind the entry ahead of them, and the entries
+-- behind them show one rank lower. rank null and no entries without XP this season; before a
+-- board's first snapshot, the rank alone (xp.season_standing).
+create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_around integer := least(greatest(coalesce(p_around, 5), 0), 50);
+    v_xp bigint;
+    v_reached timestamptz;
+    v_table text;
+    v_generated_at timestamptz;
+    v_ranks bigint[];
+    v_users uuid[];
+    v_xps bigint[];
+    v_pos integer[];
+    v_at integer;
+    v_rank bigint := 1;
+    v_shift integer := 1;
+    v_entries jsonb;
+    v_row record;
+    v_n integer := 0;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    select xp, reached_at into v_xp, v_reached from xp.season_scores
+     where season_id = v_season.id and mode = p_mode and user_id = p_user_id;
+    select table_name, generated_at into v_table, v_generated_at from xp.rank_generations
+     where season_id = v_season.id and mode = p_mode;
+    if coalesce(v_xp, 0) = 0 or v_table is null then
+        return xp.season_standing(v_season.id, p_mode, p_user_id)
+            || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb);
+    end if;
+
+    -- pos: -1 is the entry at or just ahead of the caller's place, -2 the one ahead of it ...;
+    -- 1, 2 ... the entries behind (the caller's own stale entry skipped). Two plain index walks:
+    -- dynamic SQL is planned on every call, and these plan in tens of microseconds.
+    v_ranks := '{}'; v_users := '{}'; v_xps := '{}'; v_pos := '{}';
+    for v_row in execute format(
+        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
+         order by neg_xp desc, reached_at desc, user_id desc limit $4', v_table)
+        using -v_xp, v_reached, p_user_id, v_around + 1
+    loop
+        v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
+        v_n := v_n + 1;
+        v_pos := v_pos || -v_n;
+    end loop;
+    v_n := 0;
+    for v_row in execute format(
+        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) > ($1, $2, $3) and user_id <> $3
+         order by neg_xp, reached_at, user_id limit $4', v_table)
+        using -v_xp, v_reached, p_user_id, v_around
+    loop
+        v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
+        v_n := v_n + 1;
+        v_pos := v_pos || v_n;
+    end loop;
+    v_at := array_position(v_pos, -1);
+    if v_at is not null then
+        if v_users[v_at] = p_user_id then
+            v_rank := v_ranks[v_at];
+            v_shift := 0;
+        else
+            v_rank := v_ranks[v_at] + 1;
+        end if;
+    end if;
+
+    select jsonb_agg(jsonb_build_object(
+               'rank', e.rank,
+               'user', jsonb_build_object('id', u.id, 'username', u.username,
+                                          'display_name', u.display_name, 'avatar_url', u.avatar_url),
+               'xp', e.xp,
+               'level', coalesce(case when p_mode = 'reality' then t.reality_level else t.cyber_level end, 1))
+           order by e.rank, e.pos)
+      into v_entries
+      from (
+          select s.rank + case when s.pos > 0 then v_shift else 0 end as rank, s.user_id, s.xp, s.pos
+          from unnest(v_ranks, v_users, v_xps, v_pos) as s(rank, user_id, xp, pos)
+          where s.user_id <> p_user_id and s.pos >= -v_around - (1 - v_shift)
+          union all
+          select v_rank, p_user_id, v_xp, 0
+      ) e
+      join app.users u on u.id = e.user_id
+      left join xp.totals t on t.user_id = e.user_id;
+    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
+                              'season', seasons.season_json(v_season), 'mode', p_mode,
+                              'entries', coalesce(v_entries, '[]'::jsonb));
+end;
+$$;
+""",
+    'xp/rebuild_board.sql': """-- drop: drop function if exists xp.rebuild_board(text, text);
+-- Rebuilds the rank snapshot of one board (season and mode): exact competition ranks on the
+-- board's total order (xp desc, reached_at, user_id), bulk-written into a fresh unlogged
+-- table (derived data, rebuilt every few seconds: no WAL) with a single index on that order,
+-- (neg_xp, reached_at, user_id) with the rank alongside, which answers both "my rank" (the last
+-- entry at or before my place) and "who is around me" (a walk each way). Then
+-- xp.rank_generations flips to it in one row update: readers never wait on a rebuild and never
+-- see half of one. The previous generation stays for readers still holding its name; older
+-- ones are dropped when no reader holds them (a short lock timeout, else the next rebuild
+-- retries). Returns the number of ranked rows.
+create or replace function xp.rebuild_board(p_season text, p_mode text)
+returns bigint
+language plpgsql
+volatile
+as $$
+declare
+    v_generation bigint := nextval('xp.rank_generation');
+    v_table text := format('rank_%s_%s', p_mode, v_generation);
+    v_rows bigint;
+    v_old record;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    execute format(
+        'create unlogged table xp.%I as
+         select row_number() over (order by xp desc, reached_at, user_id) as rank,
+                -xp as neg_xp, reached_at, user_id, xp
+         from xp.season_scores where season_id = %L and mode = %L and xp > 0', v_table, p_season, p_mode);
+    get diagnostics v_rows = row_count;
+    execute format('create index on xp.%I (neg_xp, reached_at, user_id) include (rank, xp)', v_table);
+    insert into xp.rank_tables (season_id, mode, generation, table_name) values (p_season, p_mode, v_generation, v_table);
+    insert into xp.rank_generations as g (season_id, mode, generation, table_name, generated_at, rows)
+    values (p_season, p_mode, v_generation, v_table, now(), v_rows)
+    on conflict (season_id, mode) do update
+        set generation = excluded.generation, table_name = excluded.table_name,
+            generated_at = excluded.generated_at, rows = excluded.rows;
+
+    perform set_config('lock_timeout', '20ms', true);
+    for v_old in
+        select t.table_name from xp.rank_tables t
+        where t.season_id = p_season and t.mode = p_mode
+          and t.generation < (select min(g2.generation) from (
+                select generation from xp.rank_tables where season_id = p_season and mode = p_mode
+                order by generation desc limit 2) g2)
+    loop
+        begin
+            execute format('drop table if exists xp.%I', v_old.table_name);
+            delete from xp.rank_tables where table_name = v_old.table_name;
+        exception when lock_not_available then
+            null;  -- a reader still holds it: the next rebuild drops it
+        end;
+    end loop;
+    return v_rows;
+end;
+$$;
+""",
+    'xp/rebuild_ranks.sql': """-- drop: drop function if exists xp.rebuild_ranks(text);
+-- Rebuilds both boards of a season (xp.rebuild_board), in the caller's transaction. The
+-- worker rebuilds each board in a transaction of its own instead, so each is published as
+-- soon as it is built. Returns the number of ranked rows.
+create or replace function xp.rebuild_ranks(p_season text)
+returns bigint
+language plpgsql
+volatile
+as $$
+begin
+    return xp.rebuild_board(p_season, 'reality') + xp.rebuild_board(p_season, 'cyber');
+end;
+$$;
+""",
+    'xp/season_standing.sql': """-- drop: drop function if exists xp.season_standing(text, text, uuid);
+-- {xp, rank, generated_at} of a user in a season and mode; rank null without XP this season.
+-- The rank comes from the board's latest snapshot (exact as of generated_at): one probe of its
+-- index for the last entry at or before the user's place by their live score. That entry is
+-- the user (rank as it stands) or, for a user whose XP moved since, the one just ahead (rank
+-- one behind it). Never a count over the board. Before a board's first snapshot the rank is
+-- counted live on the ranking index.
+create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
+returns jsonb
+language plpgsql
+stable
+as $$
+declare
+    v_xp bigint;
+    v_reached timestamptz;
+    v_table text;
+    v_generated_at timestamptz;
+    v_rank bigint;
+    v_ahead uuid;
+begin
+    select xp, reached_at into v_xp, v_reached from xp.season_scores
+     where season_id = p_season and mode = p_mode and user_id = p_user_id;
+    if coalesce(v_xp, 0) = 0 then
+        return jsonb_build_object('xp', 0, 'rank', null);
+    end if;
+    select table_name, generated_at into v_table, v_generated_at from xp.rank_generations
+     where season_id = p_season and mode = p_mode;
+    if v_table is null then
+        select 1 + count(*) into v_rank from xp.season_scores
+         where season_id = p_season and mode = p_mode
+           and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
+        return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', now());
+    end if;
+    execute format(
+        'select rank, user_id from xp.%I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
+         order by neg_xp desc, reached_at desc, user_id desc limit 1', v_table)
+        into v_rank, v_ahead using -v_xp, v_reached, p_user_id;
+    v_rank := case when v_rank is null then 1 when v_ahead = p_user_id then v_rank else v_rank + 1 end;
+    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
+end;
+$$;
+""",
+}
+
+PREVIOUS: dict[str, str | None] = {
+    'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
+-- The caller's standing and the users around them (p_around above and below), from the rank
+-- snapshot (exact as of generated_at; one index range). rank null and no entries without XP
+-- this season.
+create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_around integer := least(greatest(coalesce(p_around, 5), 0), 50);
+    v_standing jsonb;
+    v_rank bigint;
+    v_table text;
+    v_entries jsonb;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    v_standing := xp.season_standing(v_season.id, p_mode, p_user_id);
+    v_rank := (v_standing->>'rank')::bigint;
+    select table_name into v_table from xp.rank_generations where season_id = v_season.id and mode = p_mode;
+    if v_rank is not null and v_table is not null then
+        execute format(
+            'select jsonb_agg(jsonb_build_object(
+                        ''rank'', r.rank,
+                        ''user'', jsonb_build_object(''id'', u.id, ''username'', u.username,
+                                                   ''display_name'', u.display_name, ''avatar_url'', u.avatar_url),
+                        ''xp'', r.xp,
+                        ''level'', coalesce(case when $1 = ''reality'' then t.reality_level else t.cyber_level end, 1))
+                    order by r.rank)
+             from xp.%I r
+             join app.users u on u.id = r.user_id
+             left join xp.totals t on t.user_id = r.user_id
+             where r.rank between $2 and $3', v_table)
+            into v_entries using p_mode, v_rank - v_around, v_rank + v_around;
+    end if;
+    return v_standing || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode,
+                                            'entries', coalesce(v_entries, '[]'::jsonb));
+end;
+$$;
+""",
+    'xp/rebuild_board.sql': None,
+    'xp/rebuild_ranks.sql': """-- drop: drop function if exists xp.rebuild_ranks(text);
+-- Rebuilds the rank snapshots of one season, one table per board (mode): exact competition
+-- ranks on the total order (xp desc, reached_at, user_id). Each board is bulk-written into a
+-- fresh unlogged table (derived data, rebuilt every few seconds: no WAL), indexed once
+-- afterwards and analyzed, then xp.rank_generations flips to it in one row update. Readers
+-- therefore never wait on a rebuild and never see half of one. The previous generation stays
+-- for readers still holding its name; older ones are dropped when no reader holds them (a
+-- short lock timeout, else the next rebuild retries). Returns the number of ranked rows.
+create or replace function xp.rebuild_ranks(p_season text)
+returns bigint
+language plpgsql
+volatile
+as $$
+declare
+    v_generation bigint;
+    v_table text;
+    v_rows bigint;
+    v_total bigint := 0;
+    v_mode text;
+    v_old record;
+begin
+    foreach v_mode in array array['reality', 'cyber'] loop
+        v_generation := nextval('xp.rank_generation');
+        v_table := format('rank_%s_%s', v_mode, v_generation);
+        execute format(
+            'create unlogged table xp.%I as
+             select user_id, row_number() over (order by xp desc, reached_at, user_id) as rank, xp
+             from xp.season_scores where season_id = %L and mode = %L and xp > 0', v_table, p_season, v_mode);
+        get diagnostics v_rows = row_count;
+        execute format('alter table xp.%I add primary key (user_id)', v_table);
+        -- "the weakest entry still ahead of me": smallest xp above mine, last rank among its ties
+        execute format('create index on xp.%I (xp, rank desc)', v_table);
+        execute format('create unique index on xp.%I (rank)', v_table);
+        execute format('analyze xp.%I', v_table);
+        insert into xp.rank_tables (season_id, mode, generation, table_name) values (p_season, v_mode, v_generation, v_table);
+        insert into xp.rank_generations as g (season_id, mode, generation, table_name, generated_at, rows)
+        values (p_season, v_mode, v_generation, v_table, now(), v_rows)
+        on conflict (season_id, mode) do update
+            set generation = excluded.generation, table_name = excluded.table_name,
+                generated_at = excluded.generated_at, rows = excluded.rows;
+        v_total := v_total + v_rows;
+    end loop;
+    perform set_config('lock_timeout', '20ms', true);
+    for v_old in
+        select t.table_name from xp.rank_tables t
+        where t.season_id = p_season
+          and t.generation < (select min(g2.generation) from (
+                select generation from xp.rank_tables where season_id = p_season and mode = t.mode
+                order by generation desc limit 2) g2)
+    loop
+        begin
+            execute format('drop table if exists xp.%I', v_old.table_name);
+            delete from xp.rank_tables where table_name = v_old.table_name;
+        exception when lock_not_available then
+            null;  -- a reader still holds it: the next rebuild drops it
+        end;
+    end loop;
+    return v_total;
+end;
+$$;
+""",
+    'xp/season_standing.sql': """-- drop: drop function if exists xp.season_standing(text, text, uuid);
+-- {xp, rank, generated_at} of a user in a season and mode; rank null without XP this season.
+-- The rank comes from the board's latest snapshot table (exact as of generated_at). A user
+-- whose XP moved since is placed just behind the snapshot's weakest entry still ahead of them:
+-- one index probe, never a count over the board. Before a board's first snapshot the rank is
+-- counted live on the ranking index.
+create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
+returns jsonb
+language plpgsql
+stable
+as $$
+declare
+    v_xp bigint;
+    v_reached timestamptz;
+    v_table text;
+    v_generated_at timestamptz;
+    v_rank bigint;
+    v_snap_xp bigint;
+begin
+    select xp, reached_at into v_xp, v_reached from xp.season_scores
+     where season_id = p_season and mode = p_mode and user_id = p_user_id;
+    if coalesce(v_xp, 0) = 0 then
+        return jsonb_build_object('xp', 0, 'rank', null);
+    end if;
+    select table_name, generated_at into v_table, v_generated_at from xp.rank_generations
+     where season_id = p_season and mode = p_mode;
+    if v_table is null then
+        select 1 + count(*) into v_rank from xp.season_scores
+         where season_id = p_season and mode = p_mode
+           and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
+        return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', now());
+    end if;
+    execute format('select rank, xp from xp.%I where user_id = $1', v_table) into v_rank, v_snap_xp using p_user_id;
+    if v_snap_xp is distinct from v_xp then
+        execute format('select rank from xp.%I where xp > $1 order by xp, rank desc limit 1', v_table)
+            into v_rank using v_xp;
+        v_rank := coalesce(v_rank, 0) + 1;
+    end if;
+    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
+end;
+$$;
+""",
+}
+
+
+def upgrade() -> None:
+    apply_revision(SCHEMA_UP, FUNCTIONS, REBUILD)
+
+
+def downgrade() -> None:
+    revert_revision(SCHEMA_DOWN, FUNCTIONS, PREVIOUS)
+    from src.migrations import run_sql
+
+    run_sql(REBUILD_DOWN)
