@@ -3,7 +3,7 @@
 create or replace function auth.user_json(u app.users)
 returns jsonb
 language sql
-immutable
+stable
 as $$
     select jsonb_build_object(
         'id', u.id,

@@ -9,6 +9,9 @@ create or replace function seasons.around(p_season text, p_mode text, p_user_id 
 returns jsonb
 language plpgsql
 volatile
+-- Custom plans of the static statements (array sizes folded in) looked cheaper than the generic
+-- one, so every call re-planned them; one generic plan per session serves every call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_season xp.seasons := seasons.resolve(p_season);
@@ -27,6 +30,7 @@ declare
     v_entries jsonb;
     v_row record;
     v_n integer := 0;
+    v_behind integer := 0;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
@@ -41,27 +45,27 @@ begin
     end if;
 
     -- pos: -1 is the entry at or just ahead of the caller's place, -2 the one ahead of it ...;
-    -- 1, 2 ... the entries behind (the caller's own stale entry skipped). Two plain index walks:
-    -- dynamic SQL is planned on every call, and these plan in tens of microseconds.
+    -- 1, 2 ... the entries behind (the caller's own stale entry skipped). One dynamic statement
+    -- of two plain index walks: dynamic SQL is planned on every call, and this plans in tens
+    -- of microseconds.
     v_ranks := '{}'; v_users := '{}'; v_xps := '{}'; v_pos := '{}';
     for v_row in execute format(
-        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
-         order by neg_xp desc, reached_at desc, user_id desc limit $4', v_table)
-        using -v_xp, v_reached, p_user_id, v_around + 1
-    loop
-        v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
-        v_n := v_n + 1;
-        v_pos := v_pos || -v_n;
-    end loop;
-    v_n := 0;
-    for v_row in execute format(
-        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) > ($1, $2, $3) and user_id <> $3
-         order by neg_xp, reached_at, user_id limit $4', v_table)
+        '(select rank, user_id, xp, true as ahead from xp.%1$I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
+          order by neg_xp desc, reached_at desc, user_id desc limit $4 + 1)
+         union all
+         (select rank, user_id, xp, false from xp.%1$I where (neg_xp, reached_at, user_id) > ($1, $2, $3)
+          and user_id <> $3 and $4 > 0
+          order by neg_xp, reached_at, user_id limit $4)', v_table)
         using -v_xp, v_reached, p_user_id, v_around
     loop
         v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
-        v_n := v_n + 1;
-        v_pos := v_pos || v_n;
+        if v_row.ahead then
+            v_n := v_n - 1;
+            v_pos := v_pos || v_n;
+        else
+            v_behind := v_behind + 1;
+            v_pos := v_pos || v_behind;
+        end if;
     end loop;
     v_at := array_position(v_pos, -1);
     if v_at is not null then

@@ -6,7 +6,7 @@ create or replace function seasons.board_entry(
 )
 returns jsonb
 language sql
-immutable
+stable
 as $$
     select jsonb_build_object(
         'rank', p_rank,

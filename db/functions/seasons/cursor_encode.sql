@@ -3,7 +3,7 @@
 create or replace function seasons.cursor_encode(p_rank bigint, p_xp bigint, p_reached_at timestamptz, p_user_id uuid)
 returns text
 language sql
-immutable
+stable
 as $$
     select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
            || '~' || p_user_id;

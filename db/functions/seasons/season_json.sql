@@ -3,7 +3,7 @@
 create or replace function seasons.season_json(s xp.seasons)
 returns jsonb
 language sql
-immutable
+stable
 as $$
     select jsonb_build_object('id', s.id, 'starts_at', s.starts_at, 'ends_at', s.ends_at, 'status', s.status,
                               'closed_at', s.closed_at);

@@ -33,6 +33,26 @@ select xp.rebuild_ranks(season_id) from (select distinct season_id from xp.rank_
 """
 
 FUNCTIONS: dict[str, str] = {
+    'auth/user_json.sql': """-- drop: drop function if exists auth.user_json(app.users);
+-- The private view of a user (GET /users/me and TokenPair.user).
+create or replace function auth.user_json(u app.users)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object(
+        'id', u.id,
+        'username', u.username,
+        'display_name', u.display_name,
+        'email', u.email,
+        'avatar_url', u.avatar_url,
+        'bio', u.bio,
+        'discord_id', u.discord_id,
+        'roles', to_jsonb(u.roles),
+        'created_at', u.created_at
+    );
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the board's
 -- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
@@ -44,6 +64,9 @@ create or replace function seasons.around(p_season text, p_mode text, p_user_id 
 returns jsonb
 language plpgsql
 volatile
+-- Custom plans of the static statements (array sizes folded in) looked cheaper than the generic
+-- one, so every call re-planned them; one generic plan per session serves every call.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_season xp.seasons := seasons.resolve(p_season);
@@ -62,6 +85,7 @@ declare
     v_entries jsonb;
     v_row record;
     v_n integer := 0;
+    v_behind integer := 0;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
@@ -76,27 +100,27 @@ begin
     end if;
 
     -- pos: -1 is the entry at or just ahead of the caller's place, -2 the one ahead of it ...;
-    -- 1, 2 ... the entries behind (the caller's own stale entry skipped). Two plain index walks:
-    -- dynamic SQL is planned on every call, and these plan in tens of microseconds.
+    -- 1, 2 ... the entries behind (the caller's own stale entry skipped). One dynamic statement
+    -- of two plain index walks: dynamic SQL is planned on every call, and this plans in tens
+    -- of microseconds.
     v_ranks := '{}'; v_users := '{}'; v_xps := '{}'; v_pos := '{}';
     for v_row in execute format(
-        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
-         order by neg_xp desc, reached_at desc, user_id desc limit $4', v_table)
-        using -v_xp, v_reached, p_user_id, v_around + 1
-    loop
-        v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
-        v_n := v_n + 1;
-        v_pos := v_pos || -v_n;
-    end loop;
-    v_n := 0;
-    for v_row in execute format(
-        'select rank, user_id, xp from xp.%I where (neg_xp, reached_at, user_id) > ($1, $2, $3) and user_id <> $3
-         order by neg_xp, reached_at, user_id limit $4', v_table)
+        '(select rank, user_id, xp, true as ahead from xp.%1$I where (neg_xp, reached_at, user_id) <= ($1, $2, $3)
+          order by neg_xp desc, reached_at desc, user_id desc limit $4 + 1)
+         union all
+         (select rank, user_id, xp, false from xp.%1$I where (neg_xp, reached_at, user_id) > ($1, $2, $3)
+          and user_id <> $3 and $4 > 0
+          order by neg_xp, reached_at, user_id limit $4)', v_table)
         using -v_xp, v_reached, p_user_id, v_around
     loop
         v_ranks := v_ranks || v_row.rank; v_users := v_users || v_row.user_id; v_xps := v_xps || v_row.xp;
-        v_n := v_n + 1;
-        v_pos := v_pos || v_n;
+        if v_row.ahead then
+            v_n := v_n - 1;
+            v_pos := v_pos || v_n;
+        else
+            v_behind := v_behind + 1;
+            v_pos := v_pos || v_behind;
+        end if;
     end loop;
     v_at := array_position(v_pos, -1);
     if v_at is not null then
@@ -129,6 +153,56 @@ begin
                               'season', seasons.season_json(v_season), 'mode', p_mode,
                               'entries', coalesce(v_entries, '[]'::jsonb));
 end;
+$$;
+""",
+    'seasons/board_entry.sql': """-- drop: drop function if exists seasons.board_entry(bigint, uuid, text, text, text, bigint, integer);
+-- One board line as the API shows it: rank, the user's public face, XP and level.
+create or replace function seasons.board_entry(
+    p_rank bigint, p_user_id uuid, p_username text, p_display_name text, p_avatar_url text, p_xp bigint,
+    p_level integer
+)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object(
+        'rank', p_rank,
+        'user', jsonb_build_object('id', p_user_id, 'username', p_username, 'display_name', p_display_name,
+                                   'avatar_url', p_avatar_url),
+        'xp', p_xp,
+        'level', coalesce(p_level, 1));
+$$;
+""",
+    'seasons/cursor_encode.sql': """-- drop: drop function if exists seasons.cursor_encode(bigint, bigint, timestamptz, uuid);
+-- The position after a board entry, URL-safe as it is: `rank~xp~reached_at~user_id`.
+create or replace function seasons.cursor_encode(p_rank bigint, p_xp bigint, p_reached_at timestamptz, p_user_id uuid)
+returns text
+language sql
+stable
+as $$
+    select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+           || '~' || p_user_id;
+$$;
+""",
+    'seasons/season_json.sql': """-- drop: drop function if exists seasons.season_json(xp.seasons);
+-- A season as the API shows it.
+create or replace function seasons.season_json(s xp.seasons)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object('id', s.id, 'starts_at', s.starts_at, 'ends_at', s.ends_at, 'status', s.status,
+                              'closed_at', s.closed_at);
+$$;
+""",
+    'store/item_json.sql': """-- drop: drop function if exists store.item_json(store.items, boolean, boolean);
+create or replace function store.item_json(i store.items, p_owned boolean, p_equipped boolean)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object('slug', i.slug, 'name', i.name, 'description', i.description, 'category', i.category,
+        'price_coins', i.price_coins, 'data', i.data, 'featured', i.featured, 'owned', p_owned, 'equipped', p_equipped);
 $$;
 """,
     'xp/rebuild_board.sql': """-- drop: drop function if exists xp.rebuild_board(text, text);
@@ -247,6 +321,26 @@ $$;
 }
 
 PREVIOUS: dict[str, str | None] = {
+    'auth/user_json.sql': """-- drop: drop function if exists auth.user_json(app.users);
+-- The private view of a user (GET /users/me and TokenPair.user).
+create or replace function auth.user_json(u app.users)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object(
+        'id', u.id,
+        'username', u.username,
+        'display_name', u.display_name,
+        'email', u.email,
+        'avatar_url', u.avatar_url,
+        'bio', u.bio,
+        'discord_id', u.discord_id,
+        'roles', to_jsonb(u.roles),
+        'created_at', u.created_at
+    );
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the rank
 -- snapshot (exact as of generated_at; one index range). rank null and no entries without XP
@@ -288,6 +382,56 @@ begin
     return v_standing || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode,
                                             'entries', coalesce(v_entries, '[]'::jsonb));
 end;
+$$;
+""",
+    'seasons/board_entry.sql': """-- drop: drop function if exists seasons.board_entry(bigint, uuid, text, text, text, bigint, integer);
+-- One board line as the API shows it: rank, the user's public face, XP and level.
+create or replace function seasons.board_entry(
+    p_rank bigint, p_user_id uuid, p_username text, p_display_name text, p_avatar_url text, p_xp bigint,
+    p_level integer
+)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object(
+        'rank', p_rank,
+        'user', jsonb_build_object('id', p_user_id, 'username', p_username, 'display_name', p_display_name,
+                                   'avatar_url', p_avatar_url),
+        'xp', p_xp,
+        'level', coalesce(p_level, 1));
+$$;
+""",
+    'seasons/cursor_encode.sql': """-- drop: drop function if exists seasons.cursor_encode(bigint, bigint, timestamptz, uuid);
+-- The position after a board entry, URL-safe as it is: `rank~xp~reached_at~user_id`.
+create or replace function seasons.cursor_encode(p_rank bigint, p_xp bigint, p_reached_at timestamptz, p_user_id uuid)
+returns text
+language sql
+immutable
+as $$
+    select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+           || '~' || p_user_id;
+$$;
+""",
+    'seasons/season_json.sql': """-- drop: drop function if exists seasons.season_json(xp.seasons);
+-- A season as the API shows it.
+create or replace function seasons.season_json(s xp.seasons)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object('id', s.id, 'starts_at', s.starts_at, 'ends_at', s.ends_at, 'status', s.status,
+                              'closed_at', s.closed_at);
+$$;
+""",
+    'store/item_json.sql': """-- drop: drop function if exists store.item_json(store.items, boolean, boolean);
+create or replace function store.item_json(i store.items, p_owned boolean, p_equipped boolean)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object('slug', i.slug, 'name', i.name, 'description', i.description, 'category', i.category,
+        'price_coins', i.price_coins, 'data', i.data, 'featured', i.featured, 'owned', p_owned, 'equipped', p_equipped);
 $$;
 """,
     'xp/rebuild_board.sql': None,
