@@ -78,8 +78,11 @@ class AwardBatcher:
         return await future
 
     def _send_next(self) -> None:
-        batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
-        batch = [w for w in batch if not w.future.done()]  # callers that went away
+        batch: list[_Waiting] = []
+        while self._pending and len(batch) < self._max_batch:
+            waiting = self._pending.popleft()
+            if not waiting.future.done():  # else its caller went away
+                batch.append(waiting)
         if not batch:
             return
         self._inflight += 1
@@ -113,6 +116,10 @@ class AwardBatcher:
         else:
             for row in rows:
                 self._settle(batch[row["item"] - 1], row)
+            answered = {row["item"] for row in rows}
+            for item, waiting in enumerate(batch, 1):  # never leave a caller waiting forever
+                if item not in answered and not waiting.future.done():
+                    waiting.future.set_exception(RuntimeError(f"xp.award_events gave no answer for item {item}"))
         finally:
             self._inflight -= 1
             if self._pending and self._inflight < self._max_inflight:
