@@ -1,5 +1,6 @@
-"""The minimal baseline the benchmarks compare against: bare Litestar + asyncpg, one endpoint
-that does only an insert and an update in one transaction (what an award must do at least).
+"""The minimal baselines the benchmarks compare against: bare Litestar + asyncpg, no auth, no
+middleware. `POST /award` does only an insert and an update in one transaction (what an award
+must do at least); `GET /read` does one primary-key read (the ceiling for any read endpoint).
 
 Run: `uvicorn bench.baseline:app --port 8101` with DATABASE_URL set; `bench/run.py` does this.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 
 import asyncpg
-from litestar import Litestar, post
+from litestar import Litestar, get, post
 
 SCHEMA = """
 create schema if not exists bench_baseline;
@@ -44,4 +45,10 @@ async def award(data: dict[str, int]) -> dict[str, int]:
     return {"total": total}
 
 
-app = Litestar([award], on_startup=[startup])
+@get("/read")
+async def read(user: int) -> dict[str, int]:
+    assert pool is not None
+    return {"total": await pool.fetchval("select xp from bench_baseline.totals where user_id = $1", user)}
+
+
+app = Litestar([award, read], on_startup=[startup])

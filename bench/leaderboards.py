@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 from bench import harness, xp_load
-from bench.run import APP_PORT, fixtures
+from bench.run import APP_PORT, BASELINE_PORT, fixtures
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CADENCE_S = 5  # the rebuild cron (src/jobs/__init__.py)
@@ -143,6 +143,19 @@ def main() -> int:
 
     rebuild, db, scores = asyncio.run(database_figures(url, args.samples))
     reference = asyncio.run(redis_figures(env["REDIS_URL"], scores, args.samples))
+    # The ceiling for any read endpoint on this machine today: bare Litestar + asyncpg, one
+    # primary-key read, no auth or middleware (bench/baseline.py), in the same run.
+    with harness.server(
+        harness.uvicorn("bench.baseline:app", BASELINE_PORT),
+        {**env, "DATABASE_URL": url},
+        f"http://127.0.0.1:{BASELINE_PORT}/read?user=1",
+    ):
+        ceiling = harness.run_wrk(
+            "baseline: bare GET, one primary-key read",
+            f"http://127.0.0.1:{BASELINE_PORT}",
+            "baseline_read.lua",
+            duration=args.duration,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         users_file, tokens_file, key = asyncio.run(fixtures(url, 10_000, Path(tmp)))
         base = f"http://127.0.0.1:{APP_PORT}"
@@ -153,6 +166,7 @@ def main() -> int:
             f"{base}/health",
         ):
             http = [
+                ceiling,
                 harness.run_wrk("GET top-100 page (reality)", base, "top100.lua", duration=args.duration, env=wrk_env),
                 harness.run_wrk("GET own rank (reality)", base, "own_rank.lua", duration=args.duration, env=wrk_env),
                 harness.run_wrk(
@@ -198,6 +212,9 @@ def main() -> int:
         "Over HTTP (wrk -t1 -c32, one uvicorn worker):",
         "",
         harness.table(http),
+        "",
+        f"- own rank at {http[2].rps / ceiling.rps:.0%} and around-me at {http[3].rps / ceiling.rps:.0%} of the bare"
+        f" read baseline's rate (target: 3,000 req/s each; the bare baseline itself did {ceiling.rps:,.0f})",
     ]
     report = "\n".join(lines)
     print(report)
