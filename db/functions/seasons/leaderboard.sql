@@ -7,6 +7,9 @@ create or replace function seasons.leaderboard(p_season text, p_mode text, p_cur
 returns jsonb
 language plpgsql
 volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_season xp.seasons := seasons.resolve(p_season);
@@ -17,7 +20,6 @@ declare
     v_user uuid;
     v_entries jsonb := '[]'::jsonb;
     v_next text;
-    r record;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
@@ -26,9 +28,11 @@ begin
         select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
         from seasons.cursor_decode(p_cursor) c;
     end if;
-    for r in
+    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    with page as (
         select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
-               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
         from (
             (select s.user_id, s.xp, s.reached_at from xp.season_scores s
              where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
@@ -43,18 +47,14 @@ begin
         left join xp.totals t on t.user_id = p.user_id
         order by p.xp desc, p.reached_at, p.user_id
         limit v_limit + 1
-    loop
-        if jsonb_array_length(v_entries) = v_limit then
-            v_next := seasons.cursor_encode(v_rank, v_xp, v_reached, v_user);
-            exit;
-        end if;
-        v_rank := v_rank + 1;
-        v_xp := r.xp;
-        v_reached := r.reached_at;
-        v_user := r.user_id;
-        v_entries := v_entries || jsonb_build_array(
-            seasons.board_entry(v_rank, r.user_id, r.username, r.display_name, r.avatar_url, r.xp, r.level));
-    end loop;
+    )
+    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
     return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
                               'entries', v_entries, 'next_cursor', v_next);
 end;

@@ -53,6 +53,57 @@ as $$
     );
 $$;
 """,
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+stable
+-- One generic plan for the page statement (see seasons.leaderboard).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    with page as (
+        select p.*, u.username, u.display_name, u.avatar_url,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the board's
 -- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
@@ -182,6 +233,68 @@ stable
 as $$
     select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
            || '~' || p_user_id;
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    with page as (
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
+end;
 $$;
 """,
     'seasons/season_json.sql': """-- drop: drop function if exists seasons.season_json(xp.seasons);
@@ -341,6 +454,57 @@ as $$
     );
 $$;
 """,
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+stable
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+    r record;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    for r in
+        select p.*, u.username, u.display_name, u.avatar_url from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    loop
+        if jsonb_array_length(v_entries) = v_limit then
+            v_next := seasons.cursor_encode(v_rank, v_xp, v_reached, v_user);
+            exit;
+        end if;
+        v_rank := v_rank + 1;
+        v_xp := r.xp;
+        v_reached := r.reached_at;
+        v_user := r.user_id;
+        v_entries := v_entries || jsonb_build_array(
+            seasons.board_entry(v_rank, r.user_id, r.username, r.display_name, r.avatar_url, r.xp, r.level));
+    end loop;
+    return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the rank
 -- snapshot (exact as of generated_at; one index range). rank null and no entries without XP
@@ -411,6 +575,68 @@ immutable
 as $$
     select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
            || '~' || p_user_id;
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+    r record;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    for r in
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    loop
+        if jsonb_array_length(v_entries) = v_limit then
+            v_next := seasons.cursor_encode(v_rank, v_xp, v_reached, v_user);
+            exit;
+        end if;
+        v_rank := v_rank + 1;
+        v_xp := r.xp;
+        v_reached := r.reached_at;
+        v_user := r.user_id;
+        v_entries := v_entries || jsonb_build_array(
+            seasons.board_entry(v_rank, r.user_id, r.username, r.display_name, r.avatar_url, r.xp, r.level));
+    end loop;
+    return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
+end;
 $$;
 """,
     'seasons/season_json.sql': """-- drop: drop function if exists seasons.season_json(xp.seasons);
