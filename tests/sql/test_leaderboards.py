@@ -102,6 +102,8 @@ async def test_around_me_matches_a_brute_force_board_and_places_a_mover(conn) ->
         assert answer["rank"] == rank
         expected = board[max(index - 3, 0) : index + 4]
         assert [(e["user"]["id"], e["rank"], e["xp"]) for e in answer["entries"]] == expected
+        alone = await conn.fetchval("select seasons.around($1, 'cyber', $2, 0)", season, me)
+        assert alone["rank"] == rank and [(e["user"]["id"], e["rank"]) for e in alone["entries"]] == [(me, rank)]
 
     # The last user gains enough XP to pass exactly one other user (no snapshot since).
     mover, _, mover_xp = board[-1]

@@ -134,6 +134,7 @@ declare
     v_rank bigint := 1;
     v_shift integer := 1;
     v_entries jsonb;
+    v_standing jsonb;
     v_row record;
     v_n integer := 0;
     v_behind integer := 0;
@@ -148,6 +149,21 @@ begin
     if coalesce(v_xp, 0) = 0 or v_table is null then
         return xp.season_standing(v_season.id, p_mode, p_user_id)
             || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb);
+    end if;
+    if v_around = 0 then
+        -- The caller's own rank alone: one probe of the snapshot, and their own line.
+        v_standing := xp.season_standing(v_season.id, p_mode, p_user_id);
+        select jsonb_build_array(jsonb_build_object(
+                   'rank', (v_standing->>'rank')::bigint,
+                   'user', jsonb_build_object('id', u.id, 'username', u.username,
+                                              'display_name', u.display_name, 'avatar_url', u.avatar_url),
+                   'xp', v_xp,
+                   'level', coalesce(case when p_mode = 'reality' then t.reality_level else t.cyber_level end, 1)))
+          into v_entries
+          from app.users u left join xp.totals t on t.user_id = u.id
+         where u.id = p_user_id;
+        return v_standing || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode,
+                                                'entries', coalesce(v_entries, '[]'::jsonb));
     end if;
 
     -- pos: -1 is the entry at or just ahead of the caller's place, -2 the one ahead of it ...;
