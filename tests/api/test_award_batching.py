@@ -11,6 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import asyncpg
+import pytest
 
 from src.award_batcher import Award, AwardBatcher
 from src.db import Database
@@ -149,3 +150,53 @@ async def test_one_call_books_items_in_user_order_and_isolates_failures(db) -> N
         assert getattr(exc, "sqlstate", None) == "XP422"
     else:
         raise AssertionError("65 awards in one call were accepted")
+
+
+@pytest.mark.slow
+async def test_concurrent_batches_over_the_same_users_never_deadlock(db_pool) -> None:
+    """Batches lock users in user id order: 8 connections x 20 batches of 16 awards over the
+    same 4 users, each batch in a random order, book every award once with no error."""
+    users = [
+        await db_pool.fetchval(
+            "insert into app.users (username) values ($1) returning id", f"dl{uuid.uuid4().hex[:10]}"
+        )
+        for _ in range(4)
+    ]
+    rng = random.Random(11)
+
+    async def connection(c: int) -> list[str | None]:
+        codes: list[str | None] = []
+        async with db_pool.acquire() as conn:
+            # Booked out of order, two batches would wait on each other until PostgreSQL breaks
+            # the cycle (deadlock_timeout); never wait long for a lock here.
+            await conn.execute("set lock_timeout = '3s'")
+            try:
+                for b in range(20):
+                    batch = [users[rng.randrange(4)] for _ in range(16)]
+                    rows = await conn.fetch(
+                        "select * from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)",
+                        batch,
+                        [None] * 16,
+                        ["code_review"] * 16,
+                        [1] * 16,
+                        [f"dl-{c}-{b}-{i}" for i in range(16)],
+                        [None] * 16,
+                        ["{}"] * 16,
+                        [None] * 16,
+                    )
+                    codes += [r["error_code"] for r in rows]
+                    if any(codes):
+                        break  # a deadlock (or lock timeout): no need to wait out the rest
+            finally:
+                await conn.execute("reset lock_timeout")
+        return codes
+
+    codes = [code for result in await asyncio.gather(*(connection(c) for c in range(8))) for code in result]
+    assert len(codes) == 8 * 20 * 16 and set(codes) == {None}, {c for c in codes if c}
+    rows = await db_pool.fetch(
+        "select t.total_xp, (select count(*) from xp.ledger l where l.user_id = t.user_id) as events,"
+        " (select coalesce(sum(xp), 0) from xp.ledger l where l.user_id = t.user_id) as ledger"
+        " from xp.totals t where t.user_id = any($1::uuid[])",
+        users,
+    )
+    assert sum(r["events"] for r in rows) == 8 * 20 * 16 and all(r["total_xp"] == r["ledger"] for r in rows)
