@@ -47,12 +47,9 @@ begin
     if v_around = 0 then
         -- The caller's own rank alone: one probe of the snapshot, and their own line.
         v_standing := xp.season_standing(v_season.id, p_mode, p_user_id);
-        select jsonb_build_array(jsonb_build_object(
-                   'rank', (v_standing->>'rank')::bigint,
-                   'user', jsonb_build_object('id', u.id, 'username', u.username,
-                                              'display_name', u.display_name, 'avatar_url', u.avatar_url),
-                   'xp', v_xp,
-                   'level', coalesce(case when p_mode = 'reality' then t.reality_level else t.cyber_level end, 1)))
+        select jsonb_build_array(seasons.board_entry(
+                   (v_standing->>'rank')::bigint, u.id, u.username, u.display_name, u.avatar_url, v_xp,
+                   case when p_mode = 'reality' then t.reality_level else t.cyber_level end))
           into v_entries
           from app.users u left join xp.totals t on t.user_id = u.id
          where u.id = p_user_id;
@@ -93,12 +90,9 @@ begin
         end if;
     end if;
 
-    select jsonb_agg(jsonb_build_object(
-               'rank', e.rank,
-               'user', jsonb_build_object('id', u.id, 'username', u.username,
-                                          'display_name', u.display_name, 'avatar_url', u.avatar_url),
-               'xp', e.xp,
-               'level', coalesce(case when p_mode = 'reality' then t.reality_level else t.cyber_level end, 1))
+    select jsonb_agg(seasons.board_entry(
+               e.rank, u.id, u.username, u.display_name, u.avatar_url, e.xp,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end)
            order by e.rank, e.pos)
       into v_entries
       from (
