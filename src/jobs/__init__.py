@@ -38,8 +38,8 @@ SCHEDULE = [
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     # a season closes within five minutes of its end (UTC month boundary)
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
-    # every 5 seconds (croniter's sixth field is seconds), each board published as soon as it is
-    # built (about 2 s per board at 1M users): an own-rank answer is at most ~7 s stale
+    # every 5 seconds (croniter's sixth field is seconds), both boards side by side, each
+    # published as soon as it is built (2-3 s at 1M users): an own-rank answer is at most ~8 s stale
     CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from src.jobs.context import database
@@ -13,15 +14,15 @@ async def ensure_ledger_partitions(ctx: Any) -> int:
 
 
 async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
-    """Rebuild the current season's rank snapshots (readers keep the previous ones meanwhile),
-    each board in a transaction of its own: each is published as soon as it is built, so a
-    board's ranks are never older than the cadence plus its own rebuild."""
+    """Rebuild the current season's rank snapshots (readers keep the previous ones meanwhile).
+    The two boards are rebuilt side by side, each in a transaction of its own and published as
+    soon as it is built, so a board's ranks are never older than the cadence plus its rebuild."""
     db = database(ctx)
     season = season_id or await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
-    rows = 0
-    for mode in ("reality", "cyber"):
-        rows += int(await db.fetchval("select xp.rebuild_board($1, $2)", season, mode))
-    return rows
+    rows = await asyncio.gather(
+        *(db.fetchval("select xp.rebuild_board($1, $2)", season, mode) for mode in ("reality", "cyber"))
+    )
+    return sum(int(n) for n in rows)
 
 
 async def roll_seasons(ctx: Any) -> int:

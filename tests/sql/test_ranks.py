@@ -60,10 +60,8 @@ async def test_a_user_who_moved_since_the_snapshot_is_placed_by_one_probe(conn) 
     await conn.fetchval("select xp.rebuild_ranks($1)", season)
     await conn.fetchval("select xp.award_fixed($1, 'cyber', 150, 'bot', 'mv-new')", newcomer)
     # other tests' users share this season: count who the snapshot has ahead of 150 XP
-    table = await conn.fetchval(
-        "select table_name from xp.rank_generations where season_id = $1 and mode = 'cyber'", season
-    )
-    ahead = await conn.fetchval(f"select count(*) from xp.{table} where xp > 150")
+    slot = await conn.fetchval("select slot from xp.rank_generations where season_id = $1 and mode = 'cyber'", season)
+    ahead = await conn.fetchval(f"select count(*) from xp.rank_slot_{slot} where xp > 150")
     standing = await conn.fetchval("select xp.season_standing($1, 'cyber', $2)", season, newcomer)
     assert standing["rank"] == ahead + 1 and standing["generated_at"] is not None  # right behind b
     rank_b = (await conn.fetchval("select xp.season_standing($1, 'cyber', $2)", season, b))["rank"]

@@ -1,0 +1,149 @@
+"""Rank snapshot slots (xp.rebuild_board): boards take turns between two of four fixed tables,
+earlier seasons give theirs up, concurrent rebuilds never share one, and a transaction still
+reading a spare makes the rebuild fail instead of blocking anyone."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+
+async def _score(conn, season: str, mode: str, user: uuid.UUID, xp: int) -> None:
+    await conn.execute(
+        "insert into xp.season_scores (season_id, mode, user_id, xp, reached_at) values ($1, $2, $3, $4, now())",
+        season,
+        mode,
+        user,
+        xp,
+    )
+
+
+async def _users(conn, n: int) -> list[uuid.UUID]:
+    return [
+        r[0]
+        for r in await conn.fetch(
+            "insert into app.users (username) select 'sl' || substr(md5(random()::text), 1, 12)"
+            " from generate_series(1, $1) returning id",
+            n,
+        )
+    ]
+
+
+async def _slots(conn) -> dict[tuple[str, str], tuple[int, int | None]]:
+    return {
+        (r["season_id"], r["mode"]): (r["slot"], r["spare_slot"])
+        for r in await conn.fetch("select season_id, mode, slot, spare_slot from xp.rank_generations")
+    }
+
+
+async def _brute_rank(conn, season: str, mode: str, user: uuid.UUID) -> int:
+    return await conn.fetchval(
+        "select rank from (select user_id, rank() over (order by xp desc, reached_at, user_id) as rank"
+        " from xp.season_scores where season_id = $1 and mode = $2 and xp > 0) r where user_id = $3",
+        season,
+        mode,
+        user,
+    )
+
+
+async def test_boards_take_turns_and_earlier_seasons_give_their_slots_up(conn) -> None:
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    past = await conn.fetchval("select (xp.season_for('2020-01-15')).id")
+    users = await _users(conn, 6)
+    for n, user in enumerate(users):
+        for mode in ("reality", "cyber"):
+            await _score(conn, past, mode, user, 10 * (n + 1))
+            await _score(conn, current, mode, user, 7 * (6 - n))
+    for mode in ("reality", "cyber"):
+        await conn.fetchval("select xp.rebuild_board($1, $2)", past, mode)
+    past_slots = await _slots(conn)
+    assert {past_slots[(past, "reality")][0], past_slots[(past, "cyber")][0]} == {1, 2}
+
+    for _ in range(3):
+        for mode in ("reality", "cyber"):
+            await conn.fetchval("select xp.rebuild_board($1, $2)", current, mode)
+    slots = await _slots(conn)
+    # the current boards hold all four slots, two each, and the past season gave its up
+    assert set(slots) == {(current, "reality"), (current, "cyber")}
+    held = [s for pair in slots.values() for s in pair]
+    assert sorted(held) == [1, 2, 3, 4]
+    # a third rebuild flips back: readers' slot and spare swap
+    before = slots[(current, "reality")]
+    await conn.fetchval("select xp.rebuild_board($1, 'reality')", current)
+    assert (await _slots(conn))[(current, "reality")] == (before[1], before[0])
+
+    # both seasons still answer exact ranks: the current from its snapshot, the past live
+    for user in users:
+        for season in (current, past):
+            standing = await conn.fetchval("select xp.season_standing($1, 'cyber', $2)", season, user)
+            assert standing["rank"] == await _brute_rank(conn, season, "cyber", user)
+        around = await conn.fetchval("select seasons.around($1, 'reality', $2, 1)", current, user)
+        assert around["rank"] == await _brute_rank(conn, current, "reality", user)
+        for entry in around["entries"]:  # names and levels come from the snapshot lines
+            name, level = await conn.fetchrow(
+                "select u.username, coalesce(t.reality_level, 1) from app.users u"
+                " left join xp.totals t on t.user_id = u.id where u.id = $1",
+                uuid.UUID(entry["user"]["id"]),
+            )
+            assert (entry["user"]["username"], entry["level"]) == (name, level)
+
+    # an earlier season cannot take a slot from a later one
+    with pytest.raises(asyncpg.PostgresError) as error:
+        await conn.fetchval("select xp.rebuild_board($1, 'reality')", past)
+    assert error.value.sqlstate == "XP409"
+
+
+async def test_concurrent_rebuilds_of_both_boards_never_share_a_slot(database_url) -> None:
+    setup = await asyncpg.connect(database_url)
+    try:
+        season = await setup.fetchval("select (xp.season_for(now())).id")
+        for user in await _users(setup, 20):
+            for mode in ("reality", "cyber"):
+                await setup.fetchval("select xp.award_fixed($1, $2, 5, 'bot', $3)", user, mode, f"slot-{mode}-{user}")
+
+        async def rebuild(mode: str) -> None:
+            conn = await asyncpg.connect(database_url)
+            try:
+                for _ in range(6):
+                    await conn.fetchval("select xp.rebuild_board($1, $2)", season, mode)
+            finally:
+                await conn.close()
+
+        await asyncio.gather(rebuild("reality"), rebuild("cyber"))
+        slots = await _slots(setup)
+        held = [s for key, pair in slots.items() if key[0] == season for s in pair if s is not None]
+        assert len(held) == len(set(held)) == 4
+    finally:
+        await setup.close()
+
+
+async def test_an_open_reader_of_the_spare_fails_the_rebuild_and_blocks_no_reader(database_url) -> None:
+    writer, lingering, other = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        season = await writer.fetchval("select (xp.season_for(now())).id")
+        user = (await _users(writer, 1))[0]
+        await writer.fetchval("select xp.award_fixed($1, 'cyber', 9, 'bot', $2)", user, f"linger-{user}")
+        await writer.fetchval("select xp.rebuild_board($1, 'cyber')", season)
+        # a transaction reads the board, then stays open across the next flip
+        read = lingering.transaction()
+        await read.start()
+        await lingering.fetchval("select xp.season_standing($1, 'cyber', $2)", season, user)
+        await writer.fetchval("select xp.rebuild_board($1, 'cyber')", season)  # builds into another slot
+        expected = await other.fetchval("select xp.season_standing($1, 'cyber', $2)", season, user)
+
+        blocked = asyncio.ensure_future(writer.fetchval("select xp.rebuild_board($1, 'cyber')", season))
+        await asyncio.sleep(0.5)
+        assert not blocked.done()  # waiting for the lingering reader's slot
+        seen = await other.fetchval("select xp.season_standing($1, 'cyber', $2)", season, user, timeout=2)
+        assert seen == expected
+        with pytest.raises(asyncpg.PostgresError) as error:
+            await blocked
+        assert error.value.sqlstate == "55P03" and "open transaction" in str(error.value)
+        await read.rollback()
+        await writer.fetchval("select xp.rebuild_board($1, 'cyber')", season)  # and then it goes through
+    finally:
+        for conn in (writer, lingering, other):
+            await conn.close()
