@@ -30,7 +30,9 @@ pool: asyncpg.Pool | None = None
 async def startup() -> None:
     global pool
     pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=4, max_size=int(os.environ.get("POOL", "10")))
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
+        # with several uvicorn workers, one creates the schema while the others wait
+        await conn.execute("select pg_advisory_xact_lock(hashtext('bench_baseline'))")
         await conn.execute(SCHEMA)
 
 

@@ -106,9 +106,11 @@ def server(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[sub
             process.kill()
 
 
-def uvicorn(target: str, port: int, *, factory: bool = False) -> list[str]:
+def uvicorn(target: str, port: int, *, factory: bool = False, workers: int = 1) -> list[str]:
     args = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--host", "127.0.0.1"]
     args += ["--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
+    if workers > 1:
+        args += ["--workers", str(workers)]
     return [*args, "--factory"] if factory else args
 
 

@@ -32,8 +32,9 @@ BASELINE_PORT, APP_PORT = 8101, 8102
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-async def fixtures(url: str, users_wanted: int, workdir: Path) -> tuple[Path, Path, str]:
-    """Files of user ids and access tokens for wrk, and an xp:write API key, for one database."""
+async def fixtures(url: str, users_wanted: int, workdir: Path, tokens_wanted: int = 500) -> tuple[Path, Path, str]:
+    """Files of user ids and access tokens (for the first `tokens_wanted` users) for wrk, and an
+    xp:write API key, for one database."""
     from src.auth.session import start_session
     from src.controllers.api_keys import create_api_key
     from src.db import Database
@@ -58,7 +59,7 @@ async def fixtures(url: str, users_wanted: int, workdir: Path) -> tuple[Path, Pa
             )
         ]
         tokens = []
-        for user_id in users[:500]:
+        for user_id in users[:tokens_wanted]:
             user = await pool.fetchval("select auth.user_json(u) from app.users u where id = $1", user_id)
             tokens.append((await start_session(db, settings, user)).access_token)
         key = await create_api_key(db, settings, "bench", ["xp:write"], None)

@@ -129,12 +129,32 @@ def prepare(database: str, users: int, events: int) -> str:
         from tests.conftest import migrate
 
         migrate(url)
+        asyncio.run(into_current_season(url))
         return url
     url = fresh_database(database)
     started = time.perf_counter()
     asyncio.run(load(url, users, events))
     print(f"loaded {database} in {time.perf_counter() - started:.0f} s")
     return url
+
+
+async def into_current_season(url: str) -> None:
+    """The boards measure the current season: a load built in an earlier month has its season
+    scores moved into this one (the ledger keeps its months; only the boards read the scores)."""
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        current = await conn.fetchval("select (xp.season_for(now())).id")
+        if await conn.fetchval("select not exists (select 1 from xp.season_scores where season_id = $1)", current):
+            started = time.perf_counter()
+            moved = await conn.execute(
+                "update xp.season_scores set season_id = $1"
+                " where season_id = (select max(season_id) from xp.season_scores)",
+                current,
+            )
+            await conn.execute("vacuum analyze xp.season_scores")
+            print(f"  season scores moved into {current}: {moved} in {time.perf_counter() - started:.1f} s")
+    finally:
+        await conn.close()
 
 
 def fresh_database(name: str) -> str:
