@@ -2,7 +2,7 @@
 -- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
 -- seasons.leaderboard (ties: whoever reached that total first, then user id).
 create or replace function seasons.all_time(p_cursor text, p_limit integer)
-returns jsonb
+returns json
 language plpgsql
 stable
 -- One generic plan for the page statement (see seasons.leaderboard).
@@ -14,14 +14,14 @@ declare
     v_xp bigint := null;
     v_reached timestamptz;
     v_user uuid;
-    v_entries jsonb := '[]'::jsonb;
+    v_entries json := '[]'::json;
     v_next text;
 begin
     if p_cursor is not null then
         select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
         from seasons.cursor_decode(p_cursor) c;
     end if;
-    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    -- One statement builds the page (json_agg, not an array grown row by row).
     with page as (
         select p.*, u.username, u.display_name, u.avatar_url,
                row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
@@ -38,13 +38,13 @@ begin
         order by p.xp desc, p.reached_at, p.user_id
         limit v_limit + 1
     )
-    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
-                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
            -- a next page exists when one more row came back: the cursor is this page's last line
            case when count(*) > v_limit
                 then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
       into v_entries, v_next
       from page;
-    return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+    return json_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
 end;
 $$;

@@ -6,7 +6,7 @@
 -- ahead of them, and the lines behind them show one rank lower. rank null and no entries
 -- without XP this season; without a snapshot, the rank alone (xp.season_standing).
 create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
-returns jsonb
+returns json
 language plpgsql
 volatile
 -- The line statement's custom plans (limits folded in) looked cheaper than its generic plan, so
@@ -24,7 +24,7 @@ declare
     v_rank bigint;
     v_at_user uuid;
     v_at_level integer;
-    v_entries jsonb;
+    v_entries json;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
@@ -44,7 +44,7 @@ begin
                     select case when p_mode = 'reality' then t.reality_level else t.cyber_level end into v_at_level
                       from xp.totals t where t.user_id = p_user_id;
                 end if;
-                select jsonb_build_array(seasons.board_entry(
+                select json_build_array(seasons.board_entry(
                            v_rank, u.id, u.username, u.display_name, u.avatar_url, v_xp, v_at_level))
                   into v_entries from app.users u where u.id = p_user_id;
             else
@@ -69,7 +69,7 @@ begin
                       from me, app.users u where u.id = p_user_id
                 )
                 select (select rank from me),
-                       jsonb_agg(seasons.board_entry(l.rank, l.user_id, l.username, l.display_name, l.avatar_url, l.xp, l.level)
+                       json_agg(seasons.board_entry(l.rank, l.user_id, l.username, l.display_name, l.avatar_url, l.xp, l.level)
                                  order by l.rank)
                   into v_rank, v_entries
                   from lines l;
@@ -80,13 +80,13 @@ begin
             select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
              where season_id = v_season.id and mode = p_mode;
             if v_slot = v_read then
-                return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
-                                          'season', seasons.season_json(v_season), 'mode', p_mode,
-                                          'entries', coalesce(v_entries, '[]'::jsonb));
+                return json_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
+                                         'season', seasons.season_json(v_season), 'mode', p_mode,
+                                         'entries', coalesce(v_entries, '[]'::json));
             end if;
         end loop;
     end if;
-    return xp.season_standing(v_season.id, p_mode, p_user_id)
-        || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb);
+    return (xp.season_standing(v_season.id, p_mode, p_user_id)
+        || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb))::json;
 end;
 $$;

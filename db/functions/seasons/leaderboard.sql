@@ -4,7 +4,7 @@
 -- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
 -- that XP tie, then lower XP), so page n costs what page 1 costs.
 create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
-returns jsonb
+returns json
 language plpgsql
 volatile
 -- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
@@ -18,7 +18,7 @@ declare
     v_xp bigint := null;
     v_reached timestamptz;
     v_user uuid;
-    v_entries jsonb := '[]'::jsonb;
+    v_entries json := '[]'::json;
     v_next text;
 begin
     if p_mode not in ('reality', 'cyber') then
@@ -28,7 +28,7 @@ begin
         select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
         from seasons.cursor_decode(p_cursor) c;
     end if;
-    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    -- One statement builds the page (json_agg, not an array grown row by row).
     with page as (
         select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
                case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
@@ -48,14 +48,14 @@ begin
         order by p.xp desc, p.reached_at, p.user_id
         limit v_limit + 1
     )
-    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
-                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
            -- a next page exists when one more row came back: the cursor is this page's last line
            case when count(*) > v_limit
                 then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
       into v_entries, v_next
       from page;
-    return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+    return json_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
                               'entries', v_entries, 'next_cursor', v_next);
 end;
 $$;

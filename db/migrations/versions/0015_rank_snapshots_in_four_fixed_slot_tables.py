@@ -19,7 +19,16 @@ depends_on = None
 # Snapshots move from a new table per generation (read with dynamic SQL, planned on every
 # call) to four fixed slot tables (xp.rebuild_board). The old generations are dropped; boards
 # answer from a live count until the current season's are rebuilt, at the end of the upgrade.
-SCHEMA_UP = """
+# Board pages and around-me answer json instead of jsonb (built once, sent as text): their
+# return types change, so the old functions go first, both ways.
+RETURN_TYPES = """
+drop function seasons.board_entry(bigint, uuid, text, text, text, bigint, integer);
+drop function seasons.leaderboard(text, text, text, integer);
+drop function seasons.all_time(text, integer);
+drop function seasons.around(text, text, uuid, integer);
+"""
+
+SCHEMA_UP = RETURN_TYPES + """
 do $do$
 declare
     t text;
@@ -67,6 +76,57 @@ create unlogged table xp.rank_tables (
 """
 
 FUNCTIONS: dict[str, str] = {
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns json
+language plpgsql
+stable
+-- One generic plan for the page statement (see seasons.leaderboard).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.*, u.username, u.display_name, u.avatar_url,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the board's
 -- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
@@ -75,7 +135,7 @@ FUNCTIONS: dict[str, str] = {
 -- ahead of them, and the lines behind them show one rank lower. rank null and no entries
 -- without XP this season; without a snapshot, the rank alone (xp.season_standing).
 create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
-returns jsonb
+returns json
 language plpgsql
 volatile
 -- The line statement's custom plans (limits folded in) looked cheaper than its generic plan, so
@@ -93,7 +153,7 @@ declare
     v_rank bigint;
     v_at_user uuid;
     v_at_level integer;
-    v_entries jsonb;
+    v_entries json;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
@@ -113,7 +173,7 @@ begin
                     select case when p_mode = 'reality' then t.reality_level else t.cyber_level end into v_at_level
                       from xp.totals t where t.user_id = p_user_id;
                 end if;
-                select jsonb_build_array(seasons.board_entry(
+                select json_build_array(seasons.board_entry(
                            v_rank, u.id, u.username, u.display_name, u.avatar_url, v_xp, v_at_level))
                   into v_entries from app.users u where u.id = p_user_id;
             else
@@ -138,7 +198,7 @@ begin
                       from me, app.users u where u.id = p_user_id
                 )
                 select (select rank from me),
-                       jsonb_agg(seasons.board_entry(l.rank, l.user_id, l.username, l.display_name, l.avatar_url, l.xp, l.level)
+                       json_agg(seasons.board_entry(l.rank, l.user_id, l.username, l.display_name, l.avatar_url, l.xp, l.level)
                                  order by l.rank)
                   into v_rank, v_entries
                   from lines l;
@@ -149,14 +209,95 @@ begin
             select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
              where season_id = v_season.id and mode = p_mode;
             if v_slot = v_read then
-                return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
-                                          'season', seasons.season_json(v_season), 'mode', p_mode,
-                                          'entries', coalesce(v_entries, '[]'::jsonb));
+                return json_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
+                                         'season', seasons.season_json(v_season), 'mode', p_mode,
+                                         'entries', coalesce(v_entries, '[]'::json));
             end if;
         end loop;
     end if;
-    return xp.season_standing(v_season.id, p_mode, p_user_id)
-        || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb);
+    return (xp.season_standing(v_season.id, p_mode, p_user_id)
+        || jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'entries', '[]'::jsonb))::json;
+end;
+$$;
+""",
+    'seasons/board_entry.sql': """-- drop: drop function if exists seasons.board_entry(bigint, uuid, text, text, text, bigint, integer);
+-- One board line as the API shows it: rank, the user's public face, XP and level. json, not
+-- jsonb: pages are built once and sent as text, so jsonb's binary form was pure conversion cost.
+create or replace function seasons.board_entry(
+    p_rank bigint, p_user_id uuid, p_username text, p_display_name text, p_avatar_url text, p_xp bigint,
+    p_level integer
+)
+returns json
+language sql
+stable
+as $$
+    select json_build_object(
+        'rank', p_rank,
+        'user', json_build_object('id', p_user_id, 'username', p_username, 'display_name', p_display_name,
+                                   'avatar_url', p_avatar_url),
+        'xp', p_xp,
+        'level', coalesce(p_level, 1));
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns json
+language plpgsql
+volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
 end;
 $$;
 """,
@@ -367,6 +508,57 @@ $$;
 }
 
 PREVIOUS: dict[str, str | None] = {
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+stable
+-- One generic plan for the page statement (see seasons.leaderboard).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    with page as (
+        select p.*, u.username, u.display_name, u.avatar_url,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return jsonb_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'seasons/around.sql': """-- drop: drop function if exists seasons.around(text, text, uuid, integer);
 -- The caller's standing and the users around them (p_around above and below), from the board's
 -- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
@@ -479,6 +671,86 @@ begin
 end;
 $$;
 """,
+    'seasons/board_entry.sql': """-- drop: drop function if exists seasons.board_entry(bigint, uuid, text, text, text, bigint, integer);
+-- One board line as the API shows it: rank, the user's public face, XP and level.
+create or replace function seasons.board_entry(
+    p_rank bigint, p_user_id uuid, p_username text, p_display_name text, p_avatar_url text, p_xp bigint,
+    p_level integer
+)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_build_object(
+        'rank', p_rank,
+        'user', jsonb_build_object('id', p_user_id, 'username', p_username, 'display_name', p_display_name,
+                                   'avatar_url', p_avatar_url),
+        'xp', p_xp,
+        'level', coalesce(p_level, 1));
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns jsonb
+language plpgsql
+volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries jsonb := '[]'::jsonb;
+    v_next text;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (jsonb_agg, not an array grown row by row).
+    with page as (
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(jsonb_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::jsonb),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return jsonb_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'xp/rank_walk.sql': None,
     'xp/rebuild_board.sql': """-- drop: drop function if exists xp.rebuild_board(text, text);
 -- Rebuilds the rank snapshot of one board (season and mode): exact competition ranks on the
@@ -587,7 +859,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    revert_revision(SCHEMA_DOWN, FUNCTIONS, PREVIOUS)
+    revert_revision(SCHEMA_DOWN, FUNCTIONS, PREVIOUS, RETURN_TYPES)
     from src.migrations import run_sql
 
     run_sql(REBUILD)
