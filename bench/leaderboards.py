@@ -9,8 +9,8 @@
   as 5,000 signed-in users spread over the board;
 - the same operations on Redis sorted sets (ZREVRANGE 0 99, ZREVRANK) over the same scores,
   as the reference;
-- staleness: a score change shows in own-rank answers after at most cadence + the boards'
-  rebuild time (both side by side, as the worker does), idle and while wrk drives awards.
+- staleness: a score change shows in own-rank answers after at most cadence + the board's
+  rebuild time (the worker's two boards are staggered), idle and while wrk drives awards.
 `--quick` runs only the baseline, own rank and around-me over HTTP, and writes nothing.
 Writes bench/results/leaderboards.md.
 """
@@ -45,21 +45,19 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def rebuild_boards(url: str) -> dict[str, float]:
-    """Rebuild both boards of the current season as the worker does: side by side, one
-    transaction each. Returns each board's seconds until it was published."""
-    season = time.strftime("%Y-%m", time.gmtime())
-
-    async def one(mode: str) -> float:
-        conn = await asyncpg.connect(url, command_timeout=None)
-        try:
+    """Rebuild each board of the current season as the worker does: one at a time (its two cron
+    jobs are staggered), one transaction each. Returns each board's seconds."""
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        season = await conn.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
+        seconds = {}
+        for mode in ("reality", "cyber"):
             started = time.perf_counter()
             await conn.fetchval("select xp.rebuild_board($1, $2)", season, mode)
-            return time.perf_counter() - started
-        finally:
-            await conn.close()
-
-    modes = ("reality", "cyber")
-    return dict(zip(modes, await asyncio.gather(*(one(mode) for mode in modes)), strict=True))
+            seconds[mode] = time.perf_counter() - started
+        return seconds
+    finally:
+        await conn.close()
 
 
 async def database_figures(url: str, samples: int) -> tuple[dict[str, float], dict[str, tuple[float, float]], list]:

@@ -14,7 +14,13 @@ from src.jobs.email import send_login_code
 from src.jobs.heartbeat import heartbeat
 from src.jobs.notifications import deliver_pushes, run_broadcast, sweep_broadcasts
 from src.jobs.payments import reconcile_payments
-from src.jobs.xp import ensure_ledger_partitions, rebuild_ranks, roll_seasons
+from src.jobs.xp import (
+    ensure_ledger_partitions,
+    rebuild_cyber_board,
+    rebuild_ranks,
+    rebuild_reality_board,
+    roll_seasons,
+)
 from src.settings import Settings
 
 TASKS: list[Any] = [
@@ -22,6 +28,8 @@ TASKS: list[Any] = [
     send_login_code,
     ensure_ledger_partitions,
     rebuild_ranks,
+    rebuild_reality_board,
+    rebuild_cyber_board,
     roll_seasons,
     run_broadcast,
     sweep_broadcasts,
@@ -38,9 +46,11 @@ SCHEDULE = [
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     # a season closes within five minutes of its end (UTC month boundary)
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
-    # every 5 seconds (croniter's sixth field is seconds), both boards side by side, each
-    # published as soon as it is built (2-3 s at 1M users): an own-rank answer is at most ~8 s stale
-    CronJob(function=rebuild_ranks, cron="* * * * * */5", unique=True, timeout=120, retries=1),
+    # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their
+    # rebuilds don't overlap; each is published as soon as it is built (2-3 s at 1M users): a
+    # rank is at most ~8 s old.
+    CronJob(function=rebuild_reality_board, cron="* * * * * */5", unique=True, timeout=120, retries=1),
+    CronJob(function=rebuild_cyber_board, cron="* * * * * 2-59/5", unique=True, timeout=120, retries=1),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from src.jobs.context import database
@@ -13,16 +12,30 @@ async def ensure_ledger_partitions(ctx: Any) -> int:
     return int(await database(ctx).fetchval("select xp.ensure_ledger_partitions(now(), 4)"))
 
 
-async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
-    """Rebuild the current season's rank snapshots (readers keep the previous ones meanwhile).
-    The two boards are rebuilt side by side, each in a transaction of its own and published as
-    soon as it is built, so a board's ranks are never older than the cadence plus its rebuild."""
+async def rebuild_board(ctx: Any, mode: str, season_id: str | None = None) -> int:
+    """Rebuild one board's rank snapshot for the current season (readers keep the previous one
+    meanwhile); it is published when its transaction commits."""
     db = database(ctx)
     season = season_id or await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
-    rows = await asyncio.gather(
-        *(db.fetchval("select xp.rebuild_board($1, $2)", season, mode) for mode in ("reality", "cyber"))
-    )
-    return sum(int(n) for n in rows)
+    return int(await db.fetchval("select xp.rebuild_board($1, $2)", season, mode))
+
+
+# One cron job per board, half a cadence apart (src/jobs/__init__.py): the two rebuilds never
+# compete for the CPU, so each board's ranks are at most the cadence plus its own rebuild old.
+async def rebuild_reality_board(ctx: Any) -> int:
+    """Rebuild the current season's reality board."""
+    return await rebuild_board(ctx, "reality")
+
+
+async def rebuild_cyber_board(ctx: Any) -> int:
+    """Rebuild the current season's cyber board."""
+    return await rebuild_board(ctx, "cyber")
+
+
+async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
+    """Rebuild both boards of a season, one after the other (on demand: `xpcore workers`
+    enqueue, or after an operator's fix to season scores)."""
+    return sum([await rebuild_board(ctx, mode, season_id) for mode in ("reality", "cyber")])
 
 
 async def roll_seasons(ctx: Any) -> int:

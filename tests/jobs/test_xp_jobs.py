@@ -34,16 +34,19 @@ def test_seed_commands_are_idempotent(test_env) -> None:
     assert "seed_demo_xp: 0 new rows" in result.stdout  # the second demo seed added nothing
 
 
-async def test_rank_rebuild_job_runs_every_five_seconds_and_ranks(test_env, db) -> None:
+async def test_each_board_is_rebuilt_every_five_seconds_apart_and_ranks(test_env, db) -> None:
     from src.jobs import SCHEDULE
-    from src.jobs.xp import rebuild_ranks
+    from src.jobs.xp import rebuild_cyber_board, rebuild_ranks, rebuild_reality_board
 
-    job = next(j for j in SCHEDULE if j.function is rebuild_ranks)
-    assert job.cron == "* * * * * */5" and job.unique and job.timeout
+    reality = next(j for j in SCHEDULE if j.function is rebuild_reality_board)
+    cyber = next(j for j in SCHEDULE if j.function is rebuild_cyber_board)
+    assert reality.cron == "* * * * * */5" and cyber.cron == "* * * * * 2-59/5"
+    assert reality.unique and cyber.unique and reality.timeout and cyber.timeout
     user = await db.fetchval(
         "insert into app.users (username) values ('rankjob' || substr(md5(random()::text), 1, 8)) returning id"
     )
     await db.fetchval("select xp.award_fixed($1, 'cyber', 7, 'bot', $2)", user, f"rankjob-{user}")
+    assert await rebuild_cyber_board({"db": db}) >= 1
     assert await rebuild_ranks({"db": db}) >= 1
     season = await db.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
     standing = await db.fetchval("select xp.season_standing($1, 'cyber', $2)", season, user)
