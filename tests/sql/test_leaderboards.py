@@ -136,3 +136,40 @@ async def test_all_time_board_is_exact(conn) -> None:
         if not (cursor := page["next_cursor"]):
             break
     assert seen == brute
+
+
+async def test_around_me_in_a_closed_season_reads_its_final_standings(conn) -> None:
+    season = await conn.fetchval("select (xp.season_for('2020-03-15')).id")
+    # as if it had run then: a season made on demand for a past month is born closed
+    await conn.execute("update xp.seasons set status = 'active' where id = $1", season)
+    users = [
+        r[0]
+        for r in await conn.fetch(
+            "insert into app.users (username) select 'cl' || substr(md5(random()::text), 1, 12)"
+            " from generate_series(1, 9) returning id"
+        )
+    ]
+    for n, user in enumerate(users):  # ties on XP, told apart by who reached it first
+        await conn.execute(
+            "insert into xp.season_scores (season_id, mode, user_id, xp, reached_at)"
+            " values ($1, 'reality', $2, $3, '2020-03-10'::timestamptz + $4 * interval '1 hour')",
+            season,
+            user,
+            100 - 10 * (n // 2),
+            n,
+        )
+    await conn.fetchval("select seasons.close($1)", season)
+    brute = [
+        r["user_id"]
+        for r in await conn.fetch(
+            "select user_id from xp.season_scores where season_id = $1 and mode = 'reality' and xp > 0"
+            " order by xp desc, reached_at, user_id",
+            season,
+        )
+    ]
+    me = brute[4]
+    answer = await conn.fetchval("select seasons.around($1, 'reality', $2, 2)", season, me)
+    assert answer["rank"] == 5 and answer["season"]["status"] == "closed"
+    assert [(e["rank"], e["user"]["id"]) for e in answer["entries"]] == [
+        (rank, str(user)) for rank, user in enumerate(brute[2:7], start=3)
+    ]

@@ -3,8 +3,10 @@
 -- rank snapshot (exact as of generated_at): two short walks of its index from the caller's
 -- place by their live score (xp.rank_walk), names and levels read from the same adjacent
 -- snapshot lines. A caller whose XP moved since the snapshot is placed just behind the line
--- ahead of them, and the lines behind them show one rank lower. rank null and no entries
--- without XP this season; without a snapshot, the rank alone (xp.season_standing).
+-- ahead of them, and the lines behind them show one rank lower. A closed season answers from
+-- its final standings. rank null and no entries without XP this season; without a snapshot
+-- (a board's first seconds, or a past season not closed yet), the rank alone
+-- (xp.season_standing).
 create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
 returns json
 language plpgsql
@@ -31,6 +33,24 @@ begin
     end if;
     select xp, reached_at into v_xp, v_reached from xp.season_scores
      where season_id = v_season.id and mode = p_mode and user_id = p_user_id;
+    if coalesce(v_xp, 0) > 0 and v_season.status = 'closed' then
+        -- a closed season answers from its final standings, frozen by seasons.close
+        select f.rank into v_rank from seasons.final_standings f
+         where f.season_id = v_season.id and f.mode = p_mode and f.user_id = p_user_id;
+        if v_rank is not null then
+            select json_agg(seasons.board_entry(
+                       f.rank, u.id, u.username, u.display_name, u.avatar_url, f.xp,
+                       case when p_mode = 'reality' then t.reality_level else t.cyber_level end) order by f.rank)
+              into v_entries
+              from seasons.final_standings f
+              join app.users u on u.id = f.user_id
+              left join xp.totals t on t.user_id = f.user_id
+             where f.season_id = v_season.id and f.mode = p_mode
+               and f.rank between v_rank - v_around and v_rank + v_around;
+            return json_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_season.closed_at,
+                                     'season', seasons.season_json(v_season), 'mode', p_mode, 'entries', v_entries);
+        end if;
+    end if;
     if coalesce(v_xp, 0) > 0 then
         loop
             select slot into v_slot from xp.rank_generations where season_id = v_season.id and mode = p_mode;
