@@ -20,8 +20,9 @@ async def rebuild_board(ctx: Any, mode: str, season_id: str | None = None) -> in
     return int(await db.fetchval("select xp.rebuild_board($1, $2)", season, mode))
 
 
-# One cron job per board, half a cadence apart (src/jobs/__init__.py): the two rebuilds never
-# compete for the CPU, so each board's ranks are at most the cadence plus its own rebuild old.
+# One cron job per board, 2 s apart (src/jobs/__init__.py): the two rebuilds barely overlap,
+# so each board's ranks are at most the cadence plus its own rebuild old. Side by side, they
+# competed for the 2 cores and each took twice as long.
 async def rebuild_reality_board(ctx: Any) -> int:
     """Rebuild the current season's reality board."""
     return await rebuild_board(ctx, "reality")
@@ -33,8 +34,8 @@ async def rebuild_cyber_board(ctx: Any) -> int:
 
 
 async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
-    """Rebuild both boards of a season, one after the other (on demand: `xpcore workers`
-    enqueue, or after an operator's fix to season scores)."""
+    """Rebuild both boards of a season, one after the other (on demand, e.g. after an operator
+    fixed season scores)."""
     return sum([await rebuild_board(ctx, mode, season_id) for mode in ("reality", "cyber")])
 
 
