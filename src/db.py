@@ -85,7 +85,7 @@ class Database:
 def json_response(text: str | None, status_code: int = 200) -> Any:
     """A JSON answer made by Postgres, passed through as text: no parse and re-encode in Python.
 
-    For read endpoints whose db function already returns the exact document (jsonb).
+    For endpoints whose db function already returns the exact document (json or jsonb).
     """
     from litestar import MediaType, Response
 

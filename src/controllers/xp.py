@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, cast
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.exceptions import PermissionDeniedException, ValidationException
 from litestar.params import Parameter
 
@@ -103,8 +103,7 @@ class XPController(Controller):
             )
         )
         # Postgres's JSON goes out as it came: the XPAward shape, documented by the annotation.
-        answer = Response(content=body.encode(), media_type=MediaType.JSON, status_code=200 if replayed else 201)
-        return cast("Response[XPAward]", answer)
+        return cast("Response[XPAward]", json_response(body, status_code=200 if replayed else 201))
 
     @post("/admin/xp/adjustments", guards=[requires_admin], status_code=201)
     async def adjust(self, request: Request[Any, Any, Any], data: AdjustmentCreate) -> Response[XPAward]:
