@@ -99,11 +99,11 @@ def _configure_database_cli(config: AppConfig, settings: Settings) -> None:
 
 
 def _configure_jobs(config: AppConfig, settings: Settings) -> None:
-    from src.jobs import JobsPlugin, saq_config
+    from src.jobs import jobs_plugins
 
-    plugin = JobsPlugin(config=saq_config(settings))
-    config.plugins.append(plugin)
-    config.state["queue"] = plugin.get_queue(settings.queue_name)
+    saq, detach = jobs_plugins(settings)
+    config.plugins.extend([saq, detach])
+    config.state["queue"] = saq.get_queue(settings.queue_name)
 
 
 def _configure_http(config: AppConfig, settings: Settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
 from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
 
 from src.guards import requires_admin
@@ -77,16 +78,21 @@ def saq_config(settings: Settings) -> SAQConfig:
     )
 
 
-class JobsPlugin(SAQPlugin):
-    """SAQPlugin that attaches workers to the API's lifecycle only when they run in-process.
+class DetachSeparateWorkers(InitPluginProtocol):
+    """Keeps the API's lifecycle free of workers that run in their own process.
 
-    API processes that only enqueue (production: workers run as `xpcore workers run`) then
-    start no worker machinery, not even its heartbeat thread.
+    SAQPlugin attaches every worker's startup and shutdown to the app. In production the
+    workers run as `xpcore workers run`, so an API process that only enqueues must start no
+    worker machinery, not even its heartbeat thread. This is a second plugin listed after
+    SAQPlugin, not a subclass of it: litestar-saq's CLI finds its plugin by exact type
+    (`app.plugins.get(SAQPlugin)`), and a subclass made `xpcore workers run` fail at start.
     """
 
+    def __init__(self, saq: SAQPlugin) -> None:
+        self._saq = saq
+
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config = super().on_app_init(app_config)
-        workers = [w for w in self.get_workers().values() if w.separate_process]
+        workers = [w for w in self._saq.get_workers().values() if w.separate_process]
 
         def owned_by_separate_worker(hook: Any) -> bool:
             return any(getattr(hook, "__self__", None) is w for w in workers)
@@ -94,3 +100,9 @@ class JobsPlugin(SAQPlugin):
         app_config.on_startup = [h for h in app_config.on_startup if not owned_by_separate_worker(h)]
         app_config.on_shutdown = [h for h in app_config.on_shutdown if not owned_by_separate_worker(h)]
         return app_config
+
+
+def jobs_plugins(settings: Settings) -> tuple[SAQPlugin, DetachSeparateWorkers]:
+    """The SAQ plugin and, after it, the plugin that detaches separate-process workers."""
+    saq = SAQPlugin(config=saq_config(settings))
+    return saq, DetachSeparateWorkers(saq)
