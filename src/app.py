@@ -16,10 +16,10 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusController
 
 from src import __doc__ as description
+from src import docs_ui
 from src.auth.middleware import AuthMiddleware
 from src.award_batcher import AwardBatcher
 from src.controllers import ROUTES
@@ -130,8 +130,9 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
         version=VERSION,
         description=(description or "").strip(),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=docs_ui.render_plugins(),
     )
+    config.route_handlers.append(docs_ui.assets_router())
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
