@@ -19,7 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusController
 
 from src import __doc__ as description
-from src import docs_ui
+from src import docs_ui, openapi
 from src.auth.middleware import AuthMiddleware
 from src.award_batcher import AwardBatcher
 from src.controllers import ROUTES
@@ -133,6 +133,11 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
         render_plugins=docs_ui.render_plugins(),
     )
     config.route_handlers.append(docs_ui.assets_router())
+
+    def finish_document(app: Litestar) -> None:
+        openapi.finish(app, description or "")
+
+    config.on_startup.append(finish_document)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+# Each guard carries `openapi_kind`: src/openapi.py turns it into the operation's security.
 # Guards are coroutines: Litestar runs plain functions in a worker thread, a hop per request.
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
@@ -30,11 +31,17 @@ async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
         raise PermissionDeniedException("a user token is required")
 
 
+requires_user.openapi_kind = "user"  # type: ignore[attr-defined]
+
+
 async def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user with role admin."""
     principal = _principal(connection)
     if principal.user_id is None or "admin" not in principal.roles:
         raise PermissionDeniedException("admin role required")
+
+
+requires_admin.openapi_kind = "admin"  # type: ignore[attr-defined]
 
 
 def requires_scope(*scopes: str) -> Guard:
@@ -45,6 +52,7 @@ def requires_scope(*scopes: str) -> Guard:
         if principal.via != "api_key" or not set(scopes) <= set(principal.scopes):
             raise PermissionDeniedException(f"an API key with scope {', '.join(scopes)} is required")
 
+    guard.openapi_kind = ("scope", scopes)  # type: ignore[attr-defined]
     return guard
 
 
@@ -56,4 +64,5 @@ def requires_user_or_scope(scope: str) -> Guard:
         if principal.via == "api_key" and scope not in principal.scopes:
             raise PermissionDeniedException(f"this API key lacks scope {scope}")
 
+    guard.openapi_kind = ("user_or_scope", scope)  # type: ignore[attr-defined]
     return guard

@@ -1,0 +1,206 @@
+"""What the OpenAPI document says beyond what Litestar infers from the handlers.
+
+- **Security**, read off each handler's guards (`src/guards.py` tags every guard with what
+  it accepts), so the docs get an Authorize button and generated clients know about the
+  Bearer token, the cookie with its CSRF header, and `X-API-Key` with its scopes.
+- **Errors** as RFC 9457 problems (`application/problem+json`, `Problem`), the way
+  `src/problems.py` sends them, on every operation.
+- **The description**, built from the areas (controller modules) that exist, so it cannot go
+  stale.
+
+`finish(app)` runs once at startup; Litestar then serves the finished document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+PROBLEM_MEDIA = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+SCOPES = {
+    "xp:write": "award XP to any user (`POST /api/v1/xp/events`): a Discord bot",
+    "challenges:judge": "read hidden tests and report completions: the code judge",
+    "users:read": "look users up by id or Discord id",
+    "notifications:write": "send notifications on behalf of a service",
+}
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An RS256 access token from `POST /api/v1/auth/login`, `/refresh` or an OAuth "
+        "callback (15 minutes). Other services verify it with `/.well-known/jwks.json`.",
+    },
+    "cookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "access_token",
+        "description": "The HttpOnly cookie every TokenPair answer sets, for browsers. Unsafe methods "
+        "(POST, PUT, PATCH, DELETE) must also send the `X-CSRF-Token` header.",
+    },
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+        "description": "The value of the readable `csrf_token` cookie; required with the cookie on unsafe methods.",
+    },
+    "api_key": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A scoped key `xpk_<prefix>_<secret>` for trusted services (`xpcore api-keys create`). "
+        "Scopes: " + "; ".join(f"`{scope}` {what}" for scope, what in SCOPES.items()) + ".",
+    },
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "An RFC 9457 problem document; every error the API answers with is one.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "`about:blank`: the status says what kind of problem"},
+        "title": {"type": "string", "description": "the status phrase, or a short summary"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "what went wrong, for a person"},
+        "instance": {"type": "string", "description": "the request path"},
+        "code": {"type": "string", "description": "a stable machine-readable code, where one applies"},
+        "hint": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "for validation problems: one entry per invalid field",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+    },
+    "additionalProperties": True,
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Bad request: malformed input (a problem document)",
+    "401": "No valid credentials",
+    "403": "Credentials that do not allow this",
+    "404": "Not found",
+    "409": "Conflict with the current state",
+    "422": "Invalid field values (the problem lists them)",
+    "429": "Rate-limited: retry after `Retry-After` seconds",
+    "503": "A backing service is unavailable: retry shortly",
+}
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _requirements(kind: Any, method: str) -> list[dict[str, list[str]]]:
+    """OpenAPI security requirements for a guard tagged `kind` (see src/guards.py)."""
+    user: list[dict[str, list[str]]] = [{"bearer": []}]
+    user.append({"cookie": [], "csrf": []} if method in _UNSAFE else {"cookie": []})
+    if kind in ("user", "admin"):
+        return user
+    if isinstance(kind, tuple) and kind[0] == "scope":
+        return [{"api_key": list(kind[1])}]
+    if isinstance(kind, tuple) and kind[0] == "user_or_scope":
+        return [{"api_key": [kind[1]]}, *user]
+    return []
+
+
+def _guard_kinds(handler: Any) -> list[Any]:
+    return [kind for guard in handler.resolve_guards() if (kind := getattr(guard, "openapi_kind", None))]
+
+
+def annotate_security(app: Litestar) -> None:
+    """Give every guarded handler the security requirements its guards accept."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            kinds = _guard_kinds(handler)
+            if not kinds or handler.security:
+                continue
+            methods = sorted(handler.http_methods)
+            handler.security = _requirements(kinds[-1], methods[0])
+            handler._resolved_security = handler.security  # resolved lazily, maybe already
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA: {"schema": PROBLEM_REF}}}
+
+
+def _operations(schema: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "delete", "options", "head", "patch", "trace"}:
+                yield path, method, operation
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Every error response documented as a problem; the codes each operation can answer."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for _path, method, operation in _operations(schema):
+        responses = operation.setdefault("responses", {})
+        codes = {"400"}
+        if operation.get("security"):
+            codes |= {"401", "403"}
+            if any("api_key" in requirement for requirement in operation["security"]):
+                codes.add("429")
+        if operation.get("requestBody") or operation.get("parameters"):
+            codes.add("422")
+        if method in ("post", "put", "patch", "delete"):
+            codes.add("409")
+        if "{" in _path:
+            codes.add("404")
+        for code, response in list(responses.items()):
+            if code.startswith(("4", "5")):
+                responses[code] = _problem_response(response.get("description") or ERROR_DESCRIPTIONS.get(code, ""))
+        for code in sorted(codes):
+            responses.setdefault(code, _problem_response(ERROR_DESCRIPTIONS[code]))
+        responses.setdefault("503", _problem_response(ERROR_DESCRIPTIONS["503"]))
+
+
+AREAS = {
+    "platform": "Health, readiness, metrics, the JWKS other services verify our tokens with.",
+    "auth": "E-mail OTP login, OAuth (Google, GitHub, Discord), refresh-token rotation, logout.",
+    "users": "The caller's own account and public profiles.",
+    "xp": "Activities, XP awards (exactly once per idempotency key), levels, layers, the profile.",
+    "seasons": "Monthly seasons, reality and cyber leaderboards, your rank and neighbours, all-time.",
+    "challenges": "Coding challenges opened in order; a judge with an API key reports completions.",
+    "store": "The coin wallet, store items, purchases and the inventory.",
+    "payments": "Coin packs paid with Razorpay: orders, verified checkout and the signed webhook.",
+    "notifications": "The in-app feed, push devices and admin broadcasts.",
+    "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, coins.",
+}
+
+
+def describe_areas(schema: dict[str, Any], intro: str) -> None:
+    """The description and the tag list, from the tags the mounted operations carry."""
+    used = sorted({tag for _path, _method, operation in _operations(schema) for tag in operation.get("tags", [])})
+    missing = [tag for tag in used if tag not in AREAS]
+    if missing:  # a new area must say what it is
+        raise RuntimeError(f"src/openapi.py AREAS has no description for tag(s) {', '.join(missing)}")
+    schema["tags"] = [{"name": tag, "description": AREAS[tag]} for tag in used]
+    lines = [intro.strip(), "", "Areas:", ""]
+    lines += [f"- **{tag}**: {AREAS[tag]}" for tag in used]
+    lines += [
+        "",
+        "Authorize with a Bearer access token (`POST /api/v1/auth/login`), the browser cookie with its "
+        "`X-CSRF-Token` header, or a scoped `X-API-Key`. Errors are RFC 9457 problem documents "
+        "(`application/problem+json`). Lists are keyset-paginated with `limit` and `cursor`, answered "
+        "with `next_cursor`.",
+    ]
+    schema.setdefault("info", {})["description"] = "\n".join(lines)
+
+
+def finish(app: Litestar, intro: str) -> None:
+    """Annotate security, then build the document once and complete it in place."""
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    annotate_security(app)
+    plugin = app.plugins.get(OpenAPIPlugin)
+    schema = plugin.provide_openapi_schema()  # built once and cached by Litestar; served as is
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    document_problems(schema)
+    describe_areas(schema, intro)
