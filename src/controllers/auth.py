@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from src.auth.cookies import clear_auth_cookies
+from src.auth.csrf import HEADER, REFUSED, csrf_ok
 from src.auth.keys import key_ring
 from src.auth.ratelimit import RateLimited, hit
 from src.auth.secrets import keyed_hash, seal
@@ -109,11 +110,9 @@ class AuthController(Controller):
         if not presented:
             raise NotAuthorizedException("refresh token required")
         if not (data and data.refresh_token):  # cookie-borne: same CSRF rule as other unsafe requests
-            csrf = request.cookies.get("csrf_token")
-            if not csrf or request.headers.get("x-csrf-token") != csrf:
-                from litestar.exceptions import PermissionDeniedException
-
-                raise PermissionDeniedException("X-CSRF-Token must match the csrf_token cookie")
+            family = await state.db.fetchval(sql.REFRESH_FAMILY, refresh_hash(settings, presented))
+            if not csrf_ok(settings, family, request.headers.get(HEADER)):
+                raise PermissionDeniedException(REFUSED)
         fresh = new_refresh_token()
         answer = await state.db.fetchval(
             sql.REFRESH_ROTATE,
