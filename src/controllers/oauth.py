@@ -1,13 +1,18 @@
 """OAuth sign-in with Google, GitHub and Discord (api.md Auth).
 
 Server-side flow: /authorize keeps state, PKCE verifier and redirect_to in Redis (10 minutes,
-single use) and sends the browser to the provider; /callback checks the state, exchanges the
-code, signs the user in with cookies and sends the browser to the allow-listed redirect_to.
+single use), binds the state to the browser with a short-lived HttpOnly `oauth_binding` cookie
+(only its hash is stored; without it an attacker's own state and code, opened in a victim's
+browser, would sign the victim into the attacker's account) and sends the browser to the
+provider; /callback checks the state and the binding, exchanges the code, signs the user in
+with cookies and sends the browser to the allow-listed redirect_to.
 Clients that run the browser step themselves post the code to /token for a TokenPair.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from typing import Annotated, Any
@@ -19,13 +24,14 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from src.auth.cookies import set_auth_cookies
+from src.auth.cookies import AUTH_PATH, cookie, set_auth_cookies
 from src.auth.redirects import allowed
 from src.auth.session import TokenPair, start_session, token_response
 from src.integrations import oauth
 from src.sql import auth as sql
 
 STATE_TTL_S = 600
+BINDING_COOKIE = "oauth_binding"
 Provider = Annotated[str, msgspec.Meta(pattern=r"^(google|github|discord)$")]
 
 
@@ -42,6 +48,10 @@ def _settings(request: Request[Any, Any, Any]) -> Any:
 def _enabled(request: Request[Any, Any, Any], provider: str) -> None:
     if provider not in oauth.PROVIDERS or not oauth.enabled(_settings(request), provider):
         raise NotFoundException(f"sign-in with {provider} is not enabled on this server")
+
+
+def _digest(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
 
 
 def _callback_uri(request: Request[Any, Any, Any], provider: str) -> str:
@@ -85,9 +95,14 @@ class OAuthController(Controller):
                 code_challenge_method="S256",
                 **extra,
             )
-        record = json.dumps({"provider": provider, "verifier": verifier, "redirect_to": redirect_to})
+        binding = secrets.token_urlsafe(24)
+        record = json.dumps(
+            {"provider": provider, "verifier": verifier, "redirect_to": redirect_to, "binding": _digest(binding)}
+        )
         await request.app.state.redis.set(f"{settings.redis.key_prefix}:oauth:{state}", record, ex=STATE_TTL_S)
-        return Redirect(url, status_code=302)
+        redirect = Redirect(url, status_code=302)
+        redirect.set_cookie(cookie(settings, BINDING_COOKIE, binding, STATE_TTL_S, path=AUTH_PATH))
+        return redirect
 
     @get("/{provider:str}/callback", status_code=302)
     async def callback(
@@ -105,6 +120,9 @@ class OAuthController(Controller):
         record = json.loads(raw) if raw else None
         if record is None or record["provider"] != provider:
             raise ClientException("unknown or expired sign-in state; start again")
+        binding = request.cookies.get(BINDING_COOKIE) or ""
+        if not hmac.compare_digest(_digest(binding), record.get("binding", "")):
+            raise ClientException("this sign-in was started in another browser; start again")
         if error or not code:
             raise ClientException(f"the provider did not authorize the sign-in: {error or 'no code'}")
         try:
@@ -115,6 +133,7 @@ class OAuthController(Controller):
             raise ClientException(f"sign-in with {provider} failed: {exc}") from None
         pair = await _sign_in(request, identity)
         redirect = Redirect(record["redirect_to"], status_code=302)
+        redirect.set_cookie(cookie(settings, BINDING_COOKIE, "", 0, path=AUTH_PATH))
         return set_auth_cookies(redirect, settings, pair.access_token, pair.refresh_token)
 
     @post("/{provider:str}/token")
