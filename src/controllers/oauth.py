@@ -39,6 +39,8 @@ class CodeExchange(msgspec.Struct, forbid_unknown_fields=True):
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
     redirect_uri: Annotated[str, msgspec.Meta(max_length=2048)]
     code_verifier: Annotated[str, msgspec.Meta(min_length=43, max_length=128)] | None = None
+    # Google: the nonce the client sent with its authorization request, checked in the ID token
+    nonce: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
 
 
 def _settings(request: Request[Any, Any, Any]) -> Any:
@@ -97,7 +99,13 @@ class OAuthController(Controller):
             )
         binding = secrets.token_urlsafe(24)
         record = json.dumps(
-            {"provider": provider, "verifier": verifier, "redirect_to": redirect_to, "binding": _digest(binding)}
+            {
+                "provider": provider,
+                "verifier": verifier,
+                "redirect_to": redirect_to,
+                "binding": _digest(binding),
+                "nonce": nonce if provider == "google" else None,
+            }
         )
         await request.app.state.redis.set(f"{settings.redis.key_prefix}:oauth:{state}", record, ex=STATE_TTL_S)
         redirect = Redirect(url, status_code=302)
@@ -127,7 +135,7 @@ class OAuthController(Controller):
             raise ClientException(f"the provider did not authorize the sign-in: {error or 'no code'}")
         try:
             identity = await oauth.exchange(
-                settings, provider, code, _callback_uri(request, provider), record["verifier"]
+                settings, provider, code, _callback_uri(request, provider), record["verifier"], record.get("nonce")
             )
         except oauth.ProviderError as exc:
             raise ClientException(f"sign-in with {provider} failed: {exc}") from None
@@ -144,7 +152,9 @@ class OAuthController(Controller):
         if not allowed(data.redirect_uri, settings.redirect_allowlist):
             raise ClientException("redirect_uri is not an allowed destination")
         try:
-            identity = await oauth.exchange(settings, provider, data.code, data.redirect_uri, data.code_verifier)
+            identity = await oauth.exchange(
+                settings, provider, data.code, data.redirect_uri, data.code_verifier, data.nonce
+            )
         except oauth.ProviderError as exc:
             raise ClientException(f"sign-in with {provider} failed: {exc}") from None
         return token_response(settings, await _sign_in(request, identity))
