@@ -13,7 +13,7 @@ from src.auth.cookies import clear_auth_cookies
 from src.auth.csrf import HEADER, REFUSED, csrf_ok
 from src.auth.keys import key_ring
 from src.auth.ratelimit import RateLimited, hit
-from src.auth.secrets import keyed_hash, seal
+from src.auth.secrets import keyed_hash, seal, unseal
 from src.auth.session import TokenPair, start_session, token_pair, token_response
 from src.auth.tokens import new_refresh_token, refresh_hash
 from src.guards import requires_user
@@ -24,6 +24,7 @@ OTP_TTL_S = 600
 OTP_WINDOW_S = 600
 OTP_MAX_FAILURES = 5
 OTP_LOCK_S = 900
+REFRESH_REUSE_S = 10  # a spent refresh token still answers with its successor this long (two tabs)
 
 
 class OtpRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -103,7 +104,8 @@ class AuthController(Controller):
 
     @post("/refresh")
     async def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest | None = None) -> Response[TokenPair]:
-        """Rotate a refresh token (body or cookie). A reused old token revokes its whole family."""
+        """Rotate a refresh token (body or cookie). A reused old token revokes its whole family,
+        except within 10 s of its rotation: then it answers with the same new refresh token."""
         state = request.app.state
         settings = state.settings
         presented = (data.refresh_token if data else None) or request.cookies.get("refresh_token")
@@ -119,12 +121,16 @@ class AuthController(Controller):
             refresh_hash(settings, presented),
             refresh_hash(settings, fresh),
             settings.jwt.refresh_ttl_s,
+            seal(settings, fresh),
+            REFRESH_REUSE_S,
         )
         if answer["status"] != "ok":
             reason = {"reuse": "refresh token reused; the session has been revoked"}.get(
                 answer["status"], "refresh token is invalid, expired or revoked"
             )
             raise NotAuthorizedException(reason)
+        if answer.get("successor_sealed"):  # a second tab within the reuse interval
+            fresh = unseal(settings, answer["successor_sealed"])
         return token_response(settings, token_pair(settings, answer["user"], answer["family_id"], fresh))
 
     @post("/logout", guards=[requires_user], status_code=204)
