@@ -19,6 +19,9 @@ def main() -> None:
         print(f"xpcore: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     os.environ.setdefault("LITESTAR_APP", "src.app:create_app")
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only configured
+    # proxies may set the client address (the per-IP limits count it)
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
     if not settings.is_production and not (settings.database.url and settings.redis.url):
         from src.app import ensure_backing_services
 

@@ -175,6 +175,8 @@ class Settings:
     worker_in_process: bool
     queue_name: str = "xpcore"
     state_dir: Path = field(default=STATE_DIR)
+    # peers whose X-Forwarded-For is believed (IPs or CIDRs); `xpcore run` hands them to uvicorn
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_dev(self) -> bool:
@@ -197,6 +199,18 @@ def _oauth(prefix: str, *, metadata: str | None = None, endpoints: dict[str, str
         token_url=_env(f"{prefix}_TOKEN_URL", endpoints.get("token")),
         api_url=_env(f"{prefix}_API_URL", endpoints.get("api")),
     )
+
+
+def _networks(name: str) -> tuple[str, ...]:
+    import ipaddress
+
+    values = _list(name)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise SettingsError(name, f"expected IP addresses or CIDR networks, got {value!r}") from None
+    return values
 
 
 def load_settings() -> Settings:
@@ -273,6 +287,7 @@ def load_settings() -> Settings:
         fcm_endpoint=_env("FCM_ENDPOINT"),
         worker_in_process=_bool("XPCORE_WORKER_IN_PROCESS", False),
         queue_name=_env("XPCORE_QUEUE", "xpcore") or "xpcore",
+        trusted_proxies=_networks("TRUSTED_PROXIES"),
     )
     if settings.is_production:
         _check_production(settings)

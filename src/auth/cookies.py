@@ -1,20 +1,20 @@
 """The dual-mode answer: every TokenPair also sets HttpOnly auth cookies and a readable CSRF
-cookie; logout clears them. Secure/SameSite/Domain come from settings."""
+cookie bound to the session (src/auth/csrf.py); logout clears them. Secure/SameSite/Domain come from settings."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Response
 from litestar.datastructures import Cookie
 
+from src.auth.csrf import csrf_token, session_of
 from src.settings import Settings
 
 AUTH_PATH = "/api/v1/auth"
 
 
-def _cookie(
+def cookie(
     settings: Settings, key: str, value: str, max_age: int, *, path: str = "/", http_only: bool = True
 ) -> Cookie:
     return Cookie(
@@ -30,15 +30,16 @@ def _cookie(
 
 
 def set_auth_cookies(response: Response[Any], settings: Settings, access: str, refresh: str) -> Response[Any]:
-    response.set_cookie(_cookie(settings, "access_token", access, settings.jwt.access_ttl_s))
-    response.set_cookie(_cookie(settings, "refresh_token", refresh, settings.jwt.refresh_ttl_s, path=AUTH_PATH))
-    response.set_cookie(
-        _cookie(settings, "csrf_token", secrets.token_urlsafe(24), settings.jwt.refresh_ttl_s, http_only=False)
-    )
+    response.set_cookie(cookie(settings, "access_token", access, settings.jwt.access_ttl_s))
+    response.set_cookie(cookie(settings, "refresh_token", refresh, settings.jwt.refresh_ttl_s, path=AUTH_PATH))
+    sid = session_of(access)
+    if sid:
+        csrf = csrf_token(settings, sid)
+        response.set_cookie(cookie(settings, "csrf_token", csrf, settings.jwt.refresh_ttl_s, http_only=False))
     return response
 
 
 def clear_auth_cookies(response: Response[Any], settings: Settings) -> Response[Any]:
     for key, path in (("access_token", "/"), ("refresh_token", AUTH_PATH), ("csrf_token", "/")):
-        response.set_cookie(_cookie(settings, key, "", 0, path=path, http_only=key != "csrf_token"))
+        response.set_cookie(cookie(settings, key, "", 0, path=path, http_only=key != "csrf_token"))
     return response

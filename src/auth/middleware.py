@@ -1,6 +1,6 @@
 """Puts the caller in `scope["user"]`: an API key (`X-API-Key`), else a Bearer token, else the
-`access_token` cookie. A cookie-authenticated unsafe request must echo the `csrf_token` cookie in
-`X-CSRF-Token`. Bad credentials leave the caller anonymous and record why in
+`access_token` cookie. A cookie-authenticated unsafe request must send its session's CSRF token
+in `X-CSRF-Token` (src/auth/csrf.py). Bad credentials leave the caller anonymous and record why in
 `scope["auth_error"]`, so public routes still answer and guards answer 401/403 with the reason.
 API keys are rate limited per key and minute, counted in-process and shared through Redis
 twice a second (fails open if Redis is down: awards go on).
@@ -8,13 +8,13 @@ twice a second (fails open if Redis is down: awards go on).
 
 from __future__ import annotations
 
-import hmac
 import logging
 from http.cookies import SimpleCookie
 from typing import Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from src.auth.csrf import REFUSED, csrf_ok
 from src.auth.ratelimit import RateLimited
 from src.auth.tokens import InvalidToken, verify_access
 from src.problems import send_problem
@@ -90,9 +90,8 @@ class AuthMiddleware:
                     error = (401, f"invalid access token: {exc}")
                 if principal is not None and scope.get("method") in UNSAFE:
                     sent = (headers.get(b"x-csrf-token") or b"").decode("latin-1")
-                    expected = cookies.get("csrf_token", "")
-                    if not expected or not hmac.compare_digest(sent, expected):
-                        principal, error = None, (403, "X-CSRF-Token must match the csrf_token cookie")
+                    if not csrf_ok(settings, principal.session_id, sent):
+                        principal, error = None, (403, REFUSED)
         scope["user"] = principal
         scope["auth_error"] = error  # type: ignore[typeddict-unknown-key]
         await self.app(scope, receive, send)

@@ -9,12 +9,13 @@ import click
 from src.db import Database
 from src.settings import get_settings
 
+# Discord ids too: the README's award example names discord_id 123 (ada).
 DEMO_USERS = [
-    ("ada", "Ada Lovelace", "ada@example.com"),
-    ("alan", "Alan Turing", "alan@example.com"),
-    ("grace", "Grace Hopper", "grace@example.com"),
-    ("linus", "Linus T.", "linus@example.com"),
-    ("margaret", "Margaret Hamilton", "margaret@example.com"),
+    ("ada", "Ada Lovelace", "ada@example.com", "123"),
+    ("alan", "Alan Turing", "alan@example.com", "124"),
+    ("grace", "Grace Hopper", "grace@example.com", "125"),
+    ("linus", "Linus T.", "linus@example.com", "126"),
+    ("margaret", "Margaret Hamilton", "margaret@example.com", "127"),
 ]
 
 
@@ -29,6 +30,17 @@ async def seed_demo_users(db: Database) -> int:
         [u[0] for u in DEMO_USERS],
         [u[1] for u in DEMO_USERS],
         [u[2] for u in DEMO_USERS],
+    )
+    # demo users of earlier installs get their Discord ids too, unless someone holds them
+    await db.execute(
+        """
+        update app.users u set discord_id = d.discord_id, updated_at = now()
+          from unnest($1::text[], $2::text[]) as d (username, discord_id)
+         where u.username = d.username and u.discord_id is null and u.deleted_at is null
+           and not exists (select 1 from app.users o where o.discord_id = d.discord_id)
+        """,
+        [u[0] for u in DEMO_USERS],
+        [u[3] for u in DEMO_USERS],
     )
     return len(rows)
 

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from src.auth.cookies import clear_auth_cookies
+from src.auth.csrf import HEADER, REFUSED, csrf_ok
 from src.auth.keys import key_ring
 from src.auth.ratelimit import RateLimited, hit
-from src.auth.secrets import keyed_hash, seal
+from src.auth.secrets import keyed_hash, seal, unseal
 from src.auth.session import TokenPair, start_session, token_pair, token_response
 from src.auth.tokens import new_refresh_token, refresh_hash
 from src.guards import requires_user
@@ -23,6 +24,7 @@ OTP_TTL_S = 600
 OTP_WINDOW_S = 600
 OTP_MAX_FAILURES = 5
 OTP_LOCK_S = 900
+REFRESH_REUSE_S = 10  # a spent refresh token still answers with its successor this long (two tabs)
 
 
 class OtpRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,30 +104,33 @@ class AuthController(Controller):
 
     @post("/refresh")
     async def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest | None = None) -> Response[TokenPair]:
-        """Rotate a refresh token (body or cookie). A reused old token revokes its whole family."""
+        """Rotate a refresh token (body or cookie). A reused old token revokes its whole family,
+        except within 10 s of its rotation: then it answers with the same new refresh token."""
         state = request.app.state
         settings = state.settings
         presented = (data.refresh_token if data else None) or request.cookies.get("refresh_token")
         if not presented:
             raise NotAuthorizedException("refresh token required")
         if not (data and data.refresh_token):  # cookie-borne: same CSRF rule as other unsafe requests
-            csrf = request.cookies.get("csrf_token")
-            if not csrf or request.headers.get("x-csrf-token") != csrf:
-                from litestar.exceptions import PermissionDeniedException
-
-                raise PermissionDeniedException("X-CSRF-Token must match the csrf_token cookie")
+            family = await state.db.fetchval(sql.REFRESH_FAMILY, refresh_hash(settings, presented))
+            if not csrf_ok(settings, family, request.headers.get(HEADER)):
+                raise PermissionDeniedException(REFUSED)
         fresh = new_refresh_token()
         answer = await state.db.fetchval(
             sql.REFRESH_ROTATE,
             refresh_hash(settings, presented),
             refresh_hash(settings, fresh),
             settings.jwt.refresh_ttl_s,
+            seal(settings, fresh),
+            REFRESH_REUSE_S,
         )
         if answer["status"] != "ok":
             reason = {"reuse": "refresh token reused; the session has been revoked"}.get(
                 answer["status"], "refresh token is invalid, expired or revoked"
             )
             raise NotAuthorizedException(reason)
+        if answer.get("successor_sealed"):  # a second tab within the reuse interval
+            fresh = unseal(settings, answer["successor_sealed"])
         return token_response(settings, token_pair(settings, answer["user"], answer["family_id"], fresh))
 
     @post("/logout", guards=[requires_user], status_code=204)

@@ -35,6 +35,13 @@ class PublicUser(msgspec.Struct):
     layers: dict[str, Any] | None = None
 
 
+class SessionOut(msgspec.Struct):
+    id: str
+    created_at: str
+    last_used_at: str
+    current: bool
+
+
 class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
@@ -59,6 +66,19 @@ class UsersController(Controller):
         """Erase personal data; ledgers stay, anonymised. Every session ends."""
         await request.app.state.db.fetchval(sql.USER_DELETE, request.user.user_id)
         return clear_auth_cookies(Response(None, status_code=204), request.app.state.settings)
+
+    @get("/me/sessions", guards=[requires_user])
+    async def sessions(self, request: Request[Any, Any, Any]) -> list[SessionOut]:
+        """The caller's signed-in sessions (one per login, kept across refreshes)."""
+        rows = await request.app.state.db.fetchval(sql.SESSIONS_LIST, request.user.user_id)
+        current = str(request.user.session_id) if request.user.session_id else None
+        return [SessionOut(**row, current=row["id"] == current) for row in rows]
+
+    @delete("/me/sessions/{session_id:uuid}", guards=[requires_user], status_code=204)
+    async def end_session(self, request: Request[Any, Any, Any], session_id: uuid.UUID) -> None:
+        """Sign a session out: its refresh token stops working (its access token expires within 15 minutes)."""
+        if not await request.app.state.db.fetchval(sql.FAMILY_REVOKE, session_id, request.user.user_id):
+            raise NotFoundException("no such session")
 
     @get("/lookup", guards=[requires_scope("users:read")])
     async def lookup(

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from src.auth.keys import key_ring
+from src.auth.tokens import refresh_hash
 
 
 def _b64(data: dict) -> str:
@@ -131,11 +132,16 @@ async def test_previous_keys_still_verify_and_are_published(tmp_path, monkeypatc
     assert len(key_ring(after).jwks()["keys"]) == 2
 
 
-async def test_refresh_reuse_revokes_the_whole_family(client, user) -> None:
+async def test_refresh_reuse_revokes_the_whole_family(client, user, db, app) -> None:
     client.cookies.clear()
     first = await client.post("/api/v1/auth/refresh", json={"refresh_token": user["refresh_token"]})
     assert first.status_code == 200
     r2 = first.json()["refresh_token"]
+    # past the reuse interval (two tabs, tests/api/test_sessions.py)
+    await db.execute(
+        "update auth.refresh_tokens set used_at = now() - interval '1 minute' where token_hash = $1",
+        refresh_hash(app.state.settings, user["refresh_token"]),
+    )
     client.cookies.clear()
     reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": user["refresh_token"]})
     assert reuse.status_code == 401
