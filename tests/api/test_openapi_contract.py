@@ -69,9 +69,7 @@ async def test_every_error_is_an_rfc_9457_problem(document) -> None:
             assert {"401", "403"} <= set(errors), (path, method)
         for code, response in errors.items():
             assert list(response["content"]) == ["application/problem+json"], (path, method, code)
-            assert response["content"]["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"
-            }
+            assert response["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
 async def test_a_real_error_matches_the_documented_problem(client, document) -> None:
