@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException
 
+from src.answers import documented
+from src.answers.platform import Jwks
 from src.auth.cookies import clear_auth_cookies
 from src.auth.keys import key_ring
 from src.auth.ratelimit import RateLimited, hit
@@ -141,7 +143,7 @@ class JWKSController(Controller):
     path = "/.well-known"
     tags = ["platform"]
 
-    @get("/jwks.json", cache_control=None)
+    @get("/jwks.json", cache_control=None, responses=documented(Jwks, "The public keys that verify our access tokens"))
     async def jwks(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """Current and previous public keys; other services verify our tokens with these alone."""
         body = key_ring(request.app.state.settings).jwks()
