@@ -87,7 +87,7 @@ class AuthController(Controller):
         )
         return OtpAccepted()
 
-    @post("/login")
+    @post("/login", status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> Response[TokenPair]:
         """Exchange a login code for a TokenPair (the user is created on first login)."""
         state = request.app.state
@@ -102,7 +102,7 @@ class AuthController(Controller):
             raise ClientException("wrong or expired code")
         return token_response(settings, await start_session(state.db, settings, answer["user"]))
 
-    @post("/refresh")
+    @post("/refresh", status_code=200)
     async def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest | None = None) -> Response[TokenPair]:
         """Rotate a refresh token (body or cookie). A reused old token revokes its whole family."""
         state = request.app.state

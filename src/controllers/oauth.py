@@ -117,7 +117,7 @@ class OAuthController(Controller):
         redirect = Redirect(record["redirect_to"], status_code=302)
         return set_auth_cookies(redirect, settings, pair.access_token, pair.refresh_token)
 
-    @post("/{provider:str}/token")
+    @post("/{provider:str}/token", status_code=200)
     async def token(self, request: Request[Any, Any, Any], provider: str, data: CodeExchange) -> Response[TokenPair]:
         """For clients that ran the browser step themselves: exchange their code for a TokenPair."""
         _enabled(request, provider)
