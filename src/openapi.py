@@ -163,6 +163,23 @@ def document_problems(schema: dict[str, Any]) -> None:
         responses.setdefault("503", _problem_response(ERROR_DESCRIPTIONS["503"]))
 
 
+# Answers that are not JSON, by path (GET), documented as the text they are; Litestar's
+# PrometheusController declares a bare `Response`, which it documents as a free-form object.
+TEXT_ANSWERS = {
+    "/metrics": ("text/plain; version=0.0.4", "Prometheus text exposition format: request counts, errors, latency"),
+}
+
+
+def document_text_answers(schema: dict[str, Any]) -> None:
+    for path, (media, description) in TEXT_ANSWERS.items():
+        operation = schema.get("paths", {}).get(path, {}).get("get")
+        if operation is not None:
+            operation["responses"]["200"] = {
+                "description": description,
+                "content": {media: {"schema": {"type": "string"}}},
+            }
+
+
 def no_body_on_204(schema: dict[str, Any]) -> None:
     """A 204 answer has no body; Litestar documents `Response[None]` as a JSON `null`."""
     for _path, _method, operation in _operations(schema):
@@ -270,6 +287,7 @@ def finish(app: Litestar, intro: str) -> None:
     plugin = app.plugins.get(OpenAPIPlugin)
     schema = plugin.provide_openapi_schema()  # built once and cached by Litestar; served as is
     no_body_on_204(schema)
+    document_text_answers(schema)
     drop_unused_schemas(schema)
     schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     document_problems(schema)
