@@ -60,8 +60,11 @@ async def test_every_answer_is_documented_with_its_shape(document) -> None:
             if not code.startswith("2"):
                 continue
             content = response.get("content")
-            if code == "204" or (path, method) in NOT_JSON:
-                assert code != "204" or not content, (path, method, "204 with a body")
+            if code == "204":
+                assert not content, (path, method, "204 with a body")
+                continue
+            if (path, method) in NOT_JSON:
+                assert content and all(media.startswith("text/plain") for media in content), (path, content)
                 continue
             assert content, (path, method, code, "no body documented")
             for media, body in content.items():
@@ -101,6 +104,32 @@ async def test_components_are_the_ones_in_use_under_their_own_names(document) ->
             reached.add(name)
             todo |= _refs(components[name])
     assert set(components) == reached
+
+
+async def test_the_structs_handlers_still_build_have_the_documented_fields() -> None:
+    """Some handlers still convert into older Structs of their own module (the ones their owners
+    are changing); until they use src/answers, those must carry the documented fields."""
+    from src.answers import api_keys as answered_keys
+    from src.answers import challenges as answered_challenges
+    from src.answers import notifications as answered_notifications
+    from src.answers import users as answered_users
+    from src.answers import xp as answered_xp
+    from src.auth.session import UserOut
+    from src.controllers import api_keys, challenges, notifications, users, xp
+
+    pairs = [
+        (UserOut, answered_users.User),
+        (users.PublicUser, answered_users.PublicProfile),
+        (xp.XPAward, answered_xp.XPAward),
+        (xp.ModeState, answered_xp.ModeState),
+        (api_keys.ApiKey, answered_keys.ApiKey),
+        (api_keys.ApiKeyCreated, answered_keys.ApiKeyCreated),
+        (challenges.CompletionResult, answered_challenges.CompletionResult),
+        (notifications.Device, answered_notifications.Device),
+    ]
+    for built, documented in pairs:
+        names = {f.encode_name for f in msgspec.structs.fields(built)}
+        assert names == {f.encode_name for f in msgspec.structs.fields(documented)}, (built, documented)
 
 
 def _validator(document: dict[str, Any], path: str, method: str = "get", code: str = "200") -> Any:
