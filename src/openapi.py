@@ -7,6 +7,8 @@
   `src/problems.py` sends them, on every operation.
 - **The description**, built from the areas (controller modules) that exist, so it cannot go
   stale.
+- **Only the schemas in use**: the components no operation reaches are dropped (see
+  `drop_unused_schemas`).
 
 `finish(app)` runs once at startup; Litestar then serves the finished document.
 """
@@ -161,6 +163,89 @@ def document_problems(schema: dict[str, Any]) -> None:
         responses.setdefault("503", _problem_response(ERROR_DESCRIPTIONS["503"]))
 
 
+# Answers that are not JSON, by path (GET), documented as the text they are; Litestar's
+# PrometheusController declares a bare `Response`, which it documents as a free-form object.
+TEXT_ANSWERS = {
+    "/metrics": ("text/plain; version=0.0.4", "Prometheus text exposition format: request counts, errors, latency"),
+}
+
+
+def document_text_answers(schema: dict[str, Any]) -> None:
+    for path, (media, description) in TEXT_ANSWERS.items():
+        operation = schema.get("paths", {}).get(path, {}).get("get")
+        if operation is not None:
+            operation["responses"]["200"] = {
+                "description": description,
+                "content": {media: {"schema": {"type": "string"}}},
+            }
+
+
+def no_body_on_204(schema: dict[str, Any]) -> None:
+    """A 204 answer has no body; Litestar documents `Response[None]` as a JSON `null`."""
+    for _path, _method, operation in _operations(schema):
+        response = operation.get("responses", {}).get("204")
+        if response is not None:
+            response.pop("content", None)
+
+
+REF_PREFIX = "#/components/schemas/"
+
+
+def _refs(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX):
+            yield ref[len(REF_PREFIX) :]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _rename_refs(node: Any, names: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref[len(REF_PREFIX) :] in names:
+            node["$ref"] = REF_PREFIX + names[ref[len(REF_PREFIX) :]]
+        for value in node.values():
+            _rename_refs(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _rename_refs(value, names)
+
+
+def drop_unused_schemas(schema: dict[str, Any]) -> None:
+    """Keep only the component schemas an operation reaches, each under its own name.
+
+    A handler whose pass-through answer is documented with `responses=` (`src.answers.documented`)
+    still has its return annotation turned into a component by Litestar, which nothing refers
+    to. Two Structs of one name (the documented one and such an orphan) got module-prefixed
+    names (`answers_xp_XPAward`); once the orphan is gone, the survivor gets its title back.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+    reached: set[str] = set()
+    todo = list(_refs(schema.get("paths", {})))
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in components:
+            continue
+        reached.add(name)
+        todo.extend(_refs(components[name]))
+    kept = {name: components[name] for name in components if name in reached}
+    titles: dict[str, list[str]] = {}
+    for name, component in kept.items():
+        titles.setdefault(component.get("title") or name, []).append(name)
+    names = {
+        group[0]: title
+        for title, group in titles.items()
+        if len(group) == 1 and group[0] != title and title not in kept
+    }
+    renamed = {names.get(name, name): component for name, component in kept.items()}
+    schema["components"]["schemas"] = dict(sorted(renamed.items()))
+    _rename_refs(schema, names)
+
+
 AREAS = {
     "platform": "Health, readiness, metrics, the JWKS other services verify our tokens with.",
     "auth": "E-mail OTP login, OAuth (Google, GitHub, Discord), refresh-token rotation, logout.",
@@ -201,6 +286,9 @@ def finish(app: Litestar, intro: str) -> None:
     annotate_security(app)
     plugin = app.plugins.get(OpenAPIPlugin)
     schema = plugin.provide_openapi_schema()  # built once and cached by Litestar; served as is
+    no_body_on_204(schema)
+    document_text_answers(schema)
+    drop_unused_schemas(schema)
     schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     document_problems(schema)
     describe_areas(schema, intro)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, post
 
+from src.answers import api_keys as answers
+from src.answers import documented
 from src.auth import api_keys
 from src.guards import requires_admin
 from src.sql import auth as sql
@@ -47,12 +49,12 @@ class ApiKeysController(Controller):
     tags = ["admin"]
     guards = [requires_admin]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=documented(answers.ApiKeyCreated, "The key, shown this once", 201))
     async def create(self, request: Request[Any, Any, Any], data: ApiKeyCreate) -> ApiKeyCreated:
         state = request.app.state
         return await create_api_key(state.db, state.settings, data.name, list(data.scopes), request.user.user_id)
 
-    @get("/")
+    @get("/", responses=documented(list[answers.ApiKey], "Every key, newest first, never a secret"))
     async def list_keys(self, request: Request[Any, Any, Any]) -> list[ApiKey]:
         return msgspec.convert(await request.app.state.db.fetchval(sql.API_KEYS_LIST), list[ApiKey])
 

@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, PermissionDeniedException
 
+from src.answers import documented
+from src.answers.platform import Jwks
 from src.auth.cookies import clear_auth_cookies
 from src.auth.csrf import HEADER, REFUSED, csrf_ok
 from src.auth.keys import key_ring
@@ -87,7 +89,7 @@ class AuthController(Controller):
         )
         return OtpAccepted()
 
-    @post("/login")
+    @post("/login", status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> Response[TokenPair]:
         """Exchange a login code for a TokenPair (the user is created on first login)."""
         state = request.app.state
@@ -102,7 +104,7 @@ class AuthController(Controller):
             raise ClientException("wrong or expired code")
         return token_response(settings, await start_session(state.db, settings, answer["user"]))
 
-    @post("/refresh")
+    @post("/refresh", status_code=200)
     async def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest | None = None) -> Response[TokenPair]:
         """Rotate a refresh token (body or cookie). A reused old token revokes its whole family,
         except within 10 s of its rotation: then it answers with the same new refresh token."""
@@ -146,7 +148,7 @@ class JWKSController(Controller):
     path = "/.well-known"
     tags = ["platform"]
 
-    @get("/jwks.json", cache_control=None)
+    @get("/jwks.json", cache_control=None, responses=documented(Jwks, "The public keys that verify our access tokens"))
     async def jwks(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """Current and previous public keys; other services verify our tokens with these alone."""
         body = key_ring(request.app.state.settings).jwks()

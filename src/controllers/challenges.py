@@ -11,6 +11,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
+from src.answers import challenges as answers
+from src.answers import documented
 from src.db import json_response
 from src.guards import requires_admin, requires_scope, requires_user
 from src.sql import challenges as sql
@@ -59,12 +61,12 @@ class ChallengesController(Controller):
     path = "/api/v1/challenges"
     tags = ["challenges"]
 
-    @get("/", guards=[requires_user])
+    @get("/", guards=[requires_user], responses=documented(list[answers.ChallengeSummary], "The catalog, in order"))
     async def list_challenges(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """`[{slug, title, order, xp_reward, coin_reward, status, stars}]` (never hidden tests)."""
         return json_response(await request.app.state.db.fetchval(sql.LIST, request.user.user_id))
 
-    @get("/{slug:str}", guards=[requires_user])
+    @get("/{slug:str}", guards=[requires_user], responses=documented(answers.ChallengeDetail, "The challenge"))
     async def get_challenge(self, request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
         """Description and starter code; 403 while locked."""
         return json_response(await request.app.state.db.fetchval(sql.GET, request.user.user_id, slug))
@@ -73,12 +75,21 @@ class ChallengesController(Controller):
     async def start(self, request: Request[Any, Any, Any], slug: str) -> None:
         await request.app.state.db.fetchval(sql.START, request.user.user_id, slug)
 
-    @get("/{slug:str}/judge", guards=[requires_scope("challenges:judge")])
+    @get(
+        "/{slug:str}/judge",
+        guards=[requires_scope("challenges:judge")],
+        responses=documented(answers.JudgeChallenge, "The challenge with its hidden tests"),
+    )
     async def judge_view(self, request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
         """For the judge: the challenge with its hidden tests."""
         return json_response(await request.app.state.db.fetchval(sql.JUDGE, slug))
 
-    @post("/{slug:str}/completions", guards=[requires_scope("challenges:judge")], status_code=200)
+    @post(
+        "/{slug:str}/completions",
+        guards=[requires_scope("challenges:judge")],
+        status_code=200,
+        responses=documented(answers.CompletionResult, "The verdict recorded"),
+    )
     async def complete(self, request: Request[Any, Any, Any], slug: str, data: Completion) -> CompletionResult:
         """The judge's verdict: pays XP and coins once; 409 while the challenge is locked."""
         answer = await request.app.state.db.fetchval(
@@ -93,12 +104,14 @@ class ChallengeAdminController(Controller):
     guards = [requires_admin]
 
     @post("/", status_code=201)
-    async def upsert(self, request: Request[Any, Any, Any], data: ChallengeUpsert) -> dict[str, Any]:
+    async def upsert(self, request: Request[Any, Any, Any], data: ChallengeUpsert) -> answers.ChallengeSaved:
         """Create or update a challenge by slug (progress is kept)."""
         return await request.app.state.db.fetchval(sql.UPSERT, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 
     @patch("/{slug:str}")
-    async def change(self, request: Request[Any, Any, Any], slug: str, data: ChallengePatch) -> dict[str, Any]:
+    async def change(
+        self, request: Request[Any, Any, Any], slug: str, data: ChallengePatch
+    ) -> answers.ChallengeUpdated:
         """Change some fields of a challenge (progress is kept)."""
         return await request.app.state.db.fetchval(sql.PATCH, slug, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 

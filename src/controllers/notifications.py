@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import Parameter
 
+from src.answers import documented
+from src.answers import notifications as answers
 from src.db import json_response
 from src.guards import requires_admin, requires_user
 from src.sql import notifications as sql
@@ -43,7 +45,12 @@ class NotificationsController(Controller):
     path = "/api/v1"
     tags = ["notifications"]
 
-    @post("/users/me/devices", guards=[requires_user], status_code=201)
+    @post(
+        "/users/me/devices",
+        guards=[requires_user],
+        status_code=201,
+        responses=documented(answers.Device, "The device, registered to the caller", 201),
+    )
     async def register_device(self, request: Request[Any, Any, Any], data: DeviceCreate) -> Device:
         """Register a push token; a token held by another user moves to the caller."""
         row = await request.app.state.db.fetchval(sql.DEVICE_REGISTER, request.user.user_id, data.token, data.platform)
@@ -53,7 +60,7 @@ class NotificationsController(Controller):
     async def unregister_device(self, request: Request[Any, Any, Any], token: str) -> None:
         await request.app.state.db.fetchval(sql.DEVICE_UNREGISTER, request.user.user_id, token)
 
-    @get("/notifications", guards=[requires_user])
+    @get("/notifications", guards=[requires_user], responses=documented(answers.Feed, "The caller's feed"))
     async def feed(
         self,
         request: Request[Any, Any, Any],

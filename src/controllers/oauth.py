@@ -188,7 +188,7 @@ class OAuthController(Controller):
         pair = await _sign_in(request, identity)
         return set_auth_cookies(redirect, settings, pair.access_token, pair.refresh_token)
 
-    @post("/{provider:str}/token")
+    @post("/{provider:str}/token", status_code=200)
     async def token(self, request: Request[Any, Any, Any], provider: str, data: CodeExchange) -> Response[TokenPair]:
         """For clients that ran the browser step themselves: exchange their code for a TokenPair."""
         _enabled(request, provider)

@@ -13,6 +13,8 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.exceptions import ClientException, ServiceUnavailableException
 
+from src.answers import documented
+from src.answers.platform import WebhookAck
 from src.guards import requires_user
 from src.integrations import razorpay
 from src.sql import payments as sql
@@ -81,7 +83,12 @@ class PaymentsController(Controller):
         )
         return Credited(status=answer["status"], coins=answer["coins"])
 
-    @post("/webhooks/razorpay", status_code=200, request_max_body_size=256 * 1024)
+    @post(
+        "/webhooks/razorpay",
+        status_code=200,
+        request_max_body_size=256 * 1024,
+        responses=documented(WebhookAck, "The event was received (applied, a duplicate, or ignored)"),
+    )
     async def webhook(self, request: Request[Any, Any, Any]) -> dict[str, str]:
         """Razorpay's events, authenticated by `X-Razorpay-Signature` over the raw body.
         payment.captured / order.paid credit once; refund.processed claws back; replays are no-ops."""

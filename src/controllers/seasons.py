@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
 
+from src.answers import documented
+from src.answers import seasons as answers
 from src.db import json_response
 from src.guards import requires_user
 from src.sql import seasons as sql
@@ -22,16 +24,19 @@ class SeasonsController(Controller):
     tags = ["seasons"]
 
     @get("/seasons")
-    async def seasons(self, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    async def seasons(self, request: Request[Any, Any, Any]) -> list[answers.Season]:
         """Every season, newest first: `[{id, starts_at, ends_at, status}]`."""
         return await request.app.state.db.fetchval(sql.LIST)  # type: ignore[no-any-return]
 
     @get("/seasons/{season_id:str}")
-    async def season(self, request: Request[Any, Any, Any], season_id: Season) -> dict[str, Any]:
+    async def season(self, request: Request[Any, Any, Any], season_id: Season) -> answers.Season:
         """One season (`current` is the active one)."""
         return await request.app.state.db.fetchval(sql.GET, season_id)  # type: ignore[no-any-return]
 
-    @get("/seasons/{season_id:str}/leaderboards/{mode:str}")
+    @get(
+        "/seasons/{season_id:str}/leaderboards/{mode:str}",
+        responses=documented(answers.LeaderboardPage, "A page of the season board, exact ranks"),
+    )
     async def leaderboard(
         self, request: Request[Any, Any, Any], season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
     ) -> Response[bytes]:
@@ -39,7 +44,11 @@ class SeasonsController(Controller):
         `{season, mode, generated_at, entries:[{rank, user, xp, level}], next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.LEADERBOARD, season_id, mode, cursor, limit))
 
-    @get("/seasons/{season_id:str}/leaderboards/{mode:str}/me", guards=[requires_user])
+    @get(
+        "/seasons/{season_id:str}/leaderboards/{mode:str}/me",
+        guards=[requires_user],
+        responses=documented(answers.AroundMe, "The caller's rank and the users around them"),
+    )
     async def around_me(
         self,
         request: Request[Any, Any, Any],
@@ -56,6 +65,6 @@ class SeasonsController(Controller):
     @get("/leaderboards/all-time")
     async def all_time(
         self, request: Request[Any, Any, Any], limit: Limit = 20, cursor: Cursor = None
-    ) -> dict[str, Any]:
+    ) -> answers.AllTimeBoard:
         """The all-time board by total XP."""
         return await request.app.state.db.fetchval(sql.ALL_TIME, cursor, limit)  # type: ignore[no-any-return]

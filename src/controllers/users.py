@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch
 from litestar.exceptions import NotFoundException, ValidationException
 
+from src.answers import documented
+from src.answers import users as answers
 from src.auth.cookies import clear_auth_cookies
 from src.auth.session import UserOut
 from src.guards import requires_scope, requires_user
@@ -46,14 +48,14 @@ class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/me", guards=[requires_user])
+    @get("/me", guards=[requires_user], responses=documented(answers.User, "The caller's account"))
     async def me(self, request: Request[Any, Any, Any]) -> UserOut:
         user = await request.app.state.db.fetchval(sql.USER_ME, request.user.user_id)
         if user is None:
             raise NotFoundException("this account no longer exists")
         return msgspec.convert(user, UserOut)
 
-    @patch("/me", guards=[requires_user])
+    @patch("/me", guards=[requires_user], responses=documented(answers.User, "The account, changed"))
     async def update_me(self, request: Request[Any, Any, Any], data: UserUpdate) -> UserOut:
         """Change username, display name, avatar or bio; a taken username is a 409."""
         user = await request.app.state.db.fetchval(sql.USER_UPDATE, request.user.user_id, msgspec.to_builtins(data))
@@ -80,7 +82,7 @@ class UsersController(Controller):
         if not await request.app.state.db.fetchval(sql.FAMILY_REVOKE, session_id, request.user.user_id):
             raise NotFoundException("no such session")
 
-    @get("/lookup", guards=[requires_scope("users:read")])
+    @get("/lookup", guards=[requires_scope("users:read")], responses=documented(answers.User, "The user"))
     async def lookup(
         self, request: Request[Any, Any, Any], id: uuid.UUID | None = None, discord_id: str | None = None
     ) -> UserOut:
@@ -92,7 +94,7 @@ class UsersController(Controller):
             raise NotFoundException("no such user")
         return msgspec.convert(user, UserOut)
 
-    @get("/{username:str}")
+    @get("/{username:str}", responses=documented(answers.PublicProfile, "The user's public profile"))
     async def public(self, request: Request[Any, Any, Any], username: str) -> PublicUser:
         user = await request.app.state.db.fetchval(sql.USER_PUBLIC, username)
         if user is None:

@@ -16,6 +16,8 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.exceptions import PermissionDeniedException, ValidationException
 from litestar.params import Parameter
 
+from src.answers import documented
+from src.answers import xp as answers
 from src.auth.principal import Principal
 from src.award_batcher import Award
 from src.db import json_response
@@ -79,7 +81,13 @@ class XPController(Controller):
     path = "/api/v1"
     tags = ["xp"]
 
-    @post("/xp/events", guards=[requires_user_or_scope("xp:write")], status_code=201)
+    @post(
+        "/xp/events",
+        guards=[requires_user_or_scope("xp:write")],
+        status_code=201,
+        responses=documented(answers.XPAward, "The award", 201)
+        | documented(answers.XPAward, "The idempotency key was used before: the original answer, `replayed: true`"),
+    )
     async def award(self, request: Request[Any, Any, Any], data: XPEventCreate) -> Response[XPAward]:
         """Award XP for an activity: an API key with `xp:write` for any user (by id or discord_id);
         a user token only for `self_report` activities on themselves. 201 with the award; 200
@@ -105,7 +113,13 @@ class XPController(Controller):
         # Postgres's JSON goes out as it came: the XPAward shape, documented by the annotation.
         return cast("Response[XPAward]", json_response(body, status_code=200 if replayed else 201))
 
-    @post("/admin/xp/adjustments", guards=[requires_admin], status_code=201)
+    @post(
+        "/admin/xp/adjustments",
+        guards=[requires_admin],
+        status_code=201,
+        responses=documented(answers.XPAward, "The compensating event", 201)
+        | documented(answers.XPAward, "The idempotency key was used before: the original answer, `replayed: true`"),
+    )
     async def adjust(self, request: Request[Any, Any, Any], data: AdjustmentCreate) -> Response[XPAward]:
         """Compensating event (the only way to negative XP), written by an admin."""
         answer = await request.app.state.db.fetchval(
@@ -121,18 +135,18 @@ class XPController(Controller):
         return Response(award, status_code=200 if award.replayed else 201)
 
     @get("/levels")
-    async def levels(self, request: Request[Any, Any, Any]) -> list[dict[str, int]]:
+    async def levels(self, request: Request[Any, Any, Any]) -> list[answers.Level]:
         return await request.app.state.db.fetchval(sql.LEVELS)  # type: ignore[no-any-return]
 
     @get("/layers")
-    async def layers(self, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    async def layers(self, request: Request[Any, Any, Any]) -> list[answers.Layer]:
         return await request.app.state.db.fetchval(sql.LAYERS)  # type: ignore[no-any-return]
 
     @get("/activities")
-    async def activities(self, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    async def activities(self, request: Request[Any, Any, Any]) -> list[answers.Activity]:
         return await request.app.state.db.fetchval(sql.ACTIVITIES)  # type: ignore[no-any-return]
 
-    @get("/users/me/profile", guards=[requires_user])
+    @get("/users/me/profile", guards=[requires_user], responses=documented(answers.Profile, "The caller's XP profile"))
     async def profile(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`."""
         return json_response(await request.app.state.db.fetchval(sql.PROFILE, _principal(request).user_id))
@@ -143,7 +157,7 @@ class XPController(Controller):
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[int | None, Parameter(ge=0)] = None,
-    ) -> dict[str, Any]:
+    ) -> answers.XPEventPage:
         return await request.app.state.db.fetchval(  # type: ignore[no-any-return]
             sql.EVENTS_PAGE, _principal(request).user_id, cursor, limit
         )
@@ -175,9 +189,9 @@ class ActivityAdminController(Controller):
     guards = [requires_admin]
 
     @post("/", status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: ActivityCreate) -> dict[str, Any]:
+    async def create(self, request: Request[Any, Any, Any], data: ActivityCreate) -> answers.Activity:
         return await request.app.state.db.fetchval(sql.ACTIVITY_CREATE, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 
     @patch("/{key:str}")
-    async def update(self, request: Request[Any, Any, Any], key: str, data: ActivityUpdate) -> dict[str, Any]:
+    async def update(self, request: Request[Any, Any, Any], key: str, data: ActivityUpdate) -> answers.Activity:
         return await request.app.state.db.fetchval(sql.ACTIVITY_UPDATE, key, msgspec.to_builtins(data))  # type: ignore[no-any-return]
