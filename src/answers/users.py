@@ -52,3 +52,12 @@ class PublicProfile(Answer):
     created_at: datetime
     level: int
     layers: PublicLayers
+
+
+class Session(Answer):
+    """One signed-in session (a refresh-token family): GET /users/me/sessions."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    current: bool = False  # set by the API: the session of the calling token

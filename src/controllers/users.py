@@ -37,13 +37,6 @@ class PublicUser(msgspec.Struct):
     layers: dict[str, Any] | None = None
 
 
-class SessionOut(msgspec.Struct):
-    id: str
-    created_at: str
-    last_used_at: str
-    current: bool
-
-
 class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
@@ -70,11 +63,11 @@ class UsersController(Controller):
         return clear_auth_cookies(Response(None, status_code=204), request.app.state.settings)
 
     @get("/me/sessions", guards=[requires_user])
-    async def sessions(self, request: Request[Any, Any, Any]) -> list[SessionOut]:
+    async def sessions(self, request: Request[Any, Any, Any]) -> list[answers.Session]:
         """The caller's signed-in sessions (one per login, kept across refreshes)."""
         rows = await request.app.state.db.fetchval(sql.SESSIONS_LIST, request.user.user_id)
         current = str(request.user.session_id) if request.user.session_id else None
-        return [SessionOut(**row, current=row["id"] == current) for row in rows]
+        return [msgspec.convert({**row, "current": row["id"] == current}, answers.Session) for row in rows]
 
     @delete("/me/sessions/{session_id:uuid}", guards=[requires_user], status_code=204)
     async def end_session(self, request: Request[Any, Any, Any], session_id: uuid.UUID) -> None:

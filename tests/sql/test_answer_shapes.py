@@ -28,7 +28,7 @@ from src.answers.challenges import (
 from src.answers.notifications import Device, Feed
 from src.answers.seasons import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
 from src.answers.store import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
-from src.answers.users import PublicProfile, User
+from src.answers.users import PublicProfile, Session, User
 from src.answers.xp import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
 
 # The schemas whose functions build what the API answers.
@@ -43,6 +43,7 @@ ANSWERS: dict[str, Any] = {
     "app.user_grant_role": User,
     "auth.user_json": User,
     "auth.oauth_login": User,
+    "auth.sessions_list": list[Session],
     "auth.api_key_create": ApiKey,
     "auth.api_keys_list": list[ApiKey],
     "xp.award": XPAward,
@@ -93,6 +94,7 @@ INTERNAL: dict[str, str] = {
     "store.payment_refund": "the webhook reads it and answers WebhookAck",
     "xp.level_progress": "answered inside Profile.level_progress (without its `level`), checked there",
     "seasons.final_standing": "no caller in the API or the jobs",
+    "auth.oauth_link": "a status the link callback reads; it answers a 302 redirect",
 }
 
 
@@ -190,6 +192,8 @@ async def test_users_and_auth(conn, shapes: Shapes) -> None:
     )
     await conn.fetchval("select auth.api_key_revoke($1)", uuid.UUID(key["id"]))
     await shapes.check("auth.api_keys_list", "select auth.api_keys_list()")
+    await conn.fetchval("select auth.refresh_issue($1, $2, 3600)", uid, b"\x02" * 32)
+    await shapes.check("auth.sessions_list", "select auth.sessions_list($1)", uid)
     # Internal, but what the login answers carries: the TokenPair's user is a User.
     email = f"otp-{_key()[:8]}@example.com"
     await conn.execute("select auth.otp_store($1, $2, 600)", email, b"\x01" * 32)
