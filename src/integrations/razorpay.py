@@ -16,10 +16,14 @@ class NotConfigured(Exception):
     """Payments are not configured on this server."""
 
 
+def configured(settings: Settings) -> bool:
+    return bool(settings.razorpay_key_id and settings.razorpay_key_secret)
+
+
 def client(settings: Settings) -> Any:
     import razorpay
 
-    if not (settings.razorpay_key_id and settings.razorpay_key_secret):
+    if not configured(settings):
         raise NotConfigured("RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET are not set")
     options = {"base_url": settings.razorpay_base_url} if settings.razorpay_base_url else {}
     return razorpay.Client(auth=(settings.razorpay_key_id, settings.razorpay_key_secret), **options)
