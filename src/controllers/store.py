@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from src.db import json_response
 from src.guards import requires_admin, requires_user
+from src.limits import INT64_MAX
 from src.sql import store as sql
 
 Category = Literal["theme", "font", "effect", "victory_animation", "title", "avatar_frame"]
@@ -53,7 +54,7 @@ class StoreController(Controller):
         self,
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[int | None, Parameter(ge=1)] = None,
+        cursor: Annotated[int | None, Parameter(ge=1, le=INT64_MAX)] = None,
     ) -> Response[bytes]:
         """`{coins, debt, events:[...], next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.WALLET, request.user.user_id, cursor, limit))

@@ -20,6 +20,7 @@ from src.auth.principal import Principal
 from src.award_batcher import Award
 from src.db import json_response
 from src.guards import requires_admin, requires_user, requires_user_or_scope
+from src.limits import BigintCursor, check_decimal, check_json_object
 from src.sql import xp as sql
 
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -87,6 +88,8 @@ class XPController(Controller):
         principal = _principal(request)
         if (data.user.id is None) == (data.user.discord_id is None):
             raise ValidationException("user needs exactly one of id or discord_id")
+        check_decimal(data.units, "units")
+        check_json_object(data.metadata, "metadata")
         trusted = principal.via == "api_key" and "xp:write" in principal.scopes
         if not trusted and principal.user_id is None:
             raise PermissionDeniedException("xp:write scope or a user token required")
@@ -142,7 +145,7 @@ class XPController(Controller):
         self,
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[int | None, Parameter(ge=0)] = None,
+        cursor: BigintCursor = None,
     ) -> dict[str, Any]:
         return await request.app.state.db.fetchval(  # type: ignore[no-any-return]
             sql.EVENTS_PAGE, _principal(request).user_id, cursor, limit
@@ -176,8 +179,12 @@ class ActivityAdminController(Controller):
 
     @post("/", status_code=201)
     async def create(self, request: Request[Any, Any, Any], data: ActivityCreate) -> dict[str, Any]:
+        check_decimal(data.xp_per_unit, "xp_per_unit")
+        check_decimal(data.daily_cap_units, "daily_cap_units")
         return await request.app.state.db.fetchval(sql.ACTIVITY_CREATE, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 
     @patch("/{key:str}")
     async def update(self, request: Request[Any, Any, Any], key: str, data: ActivityUpdate) -> dict[str, Any]:
+        check_decimal(data.xp_per_unit, "xp_per_unit")
+        check_decimal(data.daily_cap_units, "daily_cap_units")
         return await request.app.state.db.fetchval(sql.ACTIVITY_UPDATE, key, msgspec.to_builtins(data))  # type: ignore[no-any-return]
