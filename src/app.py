@@ -27,6 +27,7 @@ from src.db import Database
 from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
+from src.openapi import document_problems
 from src.problems import EXCEPTION_HANDLERS
 from src.settings import Settings, get_settings, sqlalchemy_url
 
@@ -135,6 +136,7 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
         path="/schema",
         render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
     )
+    config.on_startup.append(document_problems)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

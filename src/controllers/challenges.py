@@ -60,12 +60,12 @@ class ChallengesController(Controller):
     tags = ["challenges"]
 
     @get("/", guards=[requires_user])
-    async def list_challenges(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def list_challenges(self, request: Request[Any, Any, Any]) -> Response[list[dict[str, Any]]]:
         """`[{slug, title, order, xp_reward, coin_reward, status, stars}]` (never hidden tests)."""
         return json_response(await request.app.state.db.fetchval(sql.LIST, request.user.user_id))
 
     @get("/{slug:str}", guards=[requires_user])
-    async def get_challenge(self, request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
+    async def get_challenge(self, request: Request[Any, Any, Any], slug: str) -> Response[dict[str, Any]]:
         """Description and starter code; 403 while locked."""
         return json_response(await request.app.state.db.fetchval(sql.GET, request.user.user_id, slug))
 
@@ -74,7 +74,7 @@ class ChallengesController(Controller):
         await request.app.state.db.fetchval(sql.START, request.user.user_id, slug)
 
     @get("/{slug:str}/judge", guards=[requires_scope("challenges:judge")])
-    async def judge_view(self, request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
+    async def judge_view(self, request: Request[Any, Any, Any], slug: str) -> Response[dict[str, Any]]:
         """For the judge: the challenge with its hidden tests."""
         return json_response(await request.app.state.db.fetchval(sql.JUDGE, slug))
 

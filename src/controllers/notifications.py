@@ -61,7 +61,7 @@ class NotificationsController(Controller):
         unread: bool = False,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[int | None, Parameter(ge=1, le=INT64_MAX)] = None,
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         """`{items:[{id, kind, title, body, data, created_at, read_at}], unread_count, next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.FEED, request.user.user_id, unread, cursor, limit))
 

@@ -34,14 +34,16 @@ class StoreController(Controller):
     tags = ["store"]
 
     @get("/store/items")
-    async def items(self, request: Request[Any, Any, Any], category: Category | None = None) -> Response[bytes]:
+    async def items(
+        self, request: Request[Any, Any, Any], category: Category | None = None
+    ) -> Response[list[dict[str, Any]]]:
         """The catalog; `owned`/`equipped` are filled in when signed in."""
         user = request.scope.get("user")
         user_id = getattr(user, "user_id", None)
         return json_response(await request.app.state.db.fetchval(sql.ITEMS, user_id, category))
 
     @get("/store/coin-packs")
-    async def coin_packs(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def coin_packs(self, request: Request[Any, Any, Any]) -> Response[list[dict[str, Any]]]:
         return json_response(await request.app.state.db.fetchval(sql.COIN_PACKS))
 
     @post("/store/items/{slug:str}/purchase", guards=[requires_user], status_code=201)
@@ -55,12 +57,12 @@ class StoreController(Controller):
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[int | None, Parameter(ge=1, le=INT64_MAX)] = None,
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         """`{coins, debt, events:[...], next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.WALLET, request.user.user_id, cursor, limit))
 
     @get("/users/me/inventory", guards=[requires_user])
-    async def inventory(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def inventory(self, request: Request[Any, Any, Any]) -> Response[list[dict[str, Any]]]:
         return json_response(await request.app.state.db.fetchval(sql.INVENTORY, request.user.user_id))
 
     @post("/users/me/inventory/{slug:str}/equip", guards=[requires_user], status_code=200)

@@ -136,7 +136,7 @@ class XPController(Controller):
         return await request.app.state.db.fetchval(sql.ACTIVITIES)  # type: ignore[no-any-return]
 
     @get("/users/me/profile", guards=[requires_user])
-    async def profile(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def profile(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`."""
         return json_response(await request.app.state.db.fetchval(sql.PROFILE, _principal(request).user_id))
 

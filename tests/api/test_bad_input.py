@@ -211,3 +211,28 @@ async def test_a_body_over_the_size_limit_is_413(client, db, user, bot) -> None:
     answer = await client.post("/api/v1/xp/events", content=raw, headers={**bot, "content-type": "application/json"})
     _assert_problem(answer, 413)
     assert await _counts(db) == before
+
+
+@pytest.mark.parametrize("where", ["checkout", "webhook"])
+async def test_non_ascii_signatures_are_400_not_500(client, db, app, user, where) -> None:
+    """Found by schemathesis: hmac.compare_digest raises TypeError on non-ASCII str."""
+    import dataclasses
+
+    client.cookies.clear()
+    real = app.state.settings
+    app.state.settings = dataclasses.replace(real, razorpay_key_secret="secret", razorpay_webhook_secret="hook")
+    before = await _counts(db)
+    try:
+        if where == "checkout":
+            body = {"razorpay_order_id": "order_1", "razorpay_payment_id": "pay_1", "razorpay_signature": "s\u00e9g"}
+            answer = await client.post("/api/v1/payments/verify", json=body, headers=user["headers"])
+        else:
+            answer = await client.post(
+                "/api/v1/webhooks/razorpay",
+                content=b'{"event": "payment.captured"}',
+                headers={"content-type": "application/json", "x-razorpay-signature": "s\u00e9g".encode("latin-1")},
+            )
+    finally:
+        app.state.settings = real
+    assert "signature" in _assert_problem(answer, 400)["detail"]
+    assert await _counts(db) == before
