@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
 from src.auth.principal import Principal
@@ -70,6 +71,10 @@ class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     mode: Annotated[str, msgspec.Meta(pattern=r"^(reality|cyber)$")] | None = None
 
 
+# The same idempotency key again answers 200 with the original award.
+REPLAYED = {200: ResponseSpec(data_container=XPAward, description="The original answer: this idempotency key was used")}
+
+
 def _principal(request: Request[Any, Any, Any]) -> Principal:
     principal = request.user
     assert isinstance(principal, Principal)
@@ -80,7 +85,7 @@ class XPController(Controller):
     path = "/api/v1"
     tags = ["xp"]
 
-    @post("/xp/events", guards=[requires_user_or_scope("xp:write")], status_code=201)
+    @post("/xp/events", guards=[requires_user_or_scope("xp:write")], status_code=201, responses=REPLAYED)
     async def award(self, request: Request[Any, Any, Any], data: XPEventCreate) -> Response[XPAward]:
         """Award XP for an activity: an API key with `xp:write` for any user (by id or discord_id);
         a user token only for `self_report` activities on themselves. 201 with the award; 200
@@ -108,7 +113,7 @@ class XPController(Controller):
         # Postgres's JSON goes out as it came: the XPAward shape, documented by the annotation.
         return cast("Response[XPAward]", json_response(body, status_code=200 if replayed else 201))
 
-    @post("/admin/xp/adjustments", guards=[requires_admin], status_code=201)
+    @post("/admin/xp/adjustments", guards=[requires_admin], status_code=201, responses=REPLAYED)
     async def adjust(self, request: Request[Any, Any, Any], data: AdjustmentCreate) -> Response[XPAward]:
         """Compensating event (the only way to negative XP), written by an admin."""
         answer = await request.app.state.db.fetchval(
