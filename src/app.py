@@ -24,6 +24,7 @@ from src.auth.middleware import AuthMiddleware
 from src.award_batcher import AwardBatcher
 from src.controllers import ROUTES
 from src.db import Database
+from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
 from src.problems import EXCEPTION_HANDLERS
@@ -110,6 +111,8 @@ def _configure_http(config: AppConfig, settings: Settings) -> None:
     config.route_handlers.extend(ROUTES)
     config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     config.middleware.insert(0, DefineMiddleware(RequestIdMiddleware))
+    # NUL, invalid UTF-8 and over-deep JSON never reach SQL (src/limits.py)
+    config.middleware.insert(1, DefineMiddleware(InputGuardMiddleware))
     config.middleware.append(DefineMiddleware(AuthMiddleware))
     if settings.cors_origins:
         config.cors_config = CORSConfig(
@@ -143,7 +146,7 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = ensure_backing_services(settings or get_settings())
     configure_logging(settings.log_level)
-    config = AppConfig(debug=False, request_max_body_size=1_048_576)
+    config = AppConfig(debug=False, request_max_body_size=MAX_BODY_BYTES)
     for step in (
         _configure_state,
         _configure_database_cli,

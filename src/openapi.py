@@ -161,6 +161,9 @@ def document_problems(schema: dict[str, Any]) -> None:
         for code in sorted(codes):
             responses.setdefault(code, _problem_response(ERROR_DESCRIPTIONS[code]))
         responses.setdefault("503", _problem_response(ERROR_DESCRIPTIONS["503"]))
+        # and any other status of its class (413 too large, 402 not enough coins, 502 upstream)
+        responses.setdefault("4XX", _problem_response("A client error, as a problem document"))
+        responses.setdefault("5XX", _problem_response("A server-side problem (502 upstream failed, 503 unavailable)"))
 
 
 # Answers that are not JSON, by path (GET), documented as the text they are; Litestar's

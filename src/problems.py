@@ -10,7 +10,7 @@ import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from src.sql.errors import status_for
+from src.sql.errors import problem_for
 
 log = logging.getLogger("xpcore.errors")
 PROBLEM = "application/problem+json"
@@ -49,9 +49,15 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     return []
 
 
+# Server-side statuses a handler raises on purpose (a dependency down or not configured, an
+# upstream that failed): they pass through with their detail and headers (Retry-After).
+# Any other 5xx is a fault and becomes the generic, logged 500.
+DELIBERATE_5XX = frozenset({502, 503, 504})
+
+
 def http_exception_handler(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
-    if status >= 500:  # server faults: log them, never echo their details
+    if status >= 500 and status not in DELIBERATE_5XX:  # server faults: log them, never echo their details
         return internal_error_handler(request, exc)
     extra: dict[str, Any] = {"instance": request.url.path}
     if isinstance(exc, ValidationException):
@@ -66,21 +72,18 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[dic
 
 
 def postgres_exception_handler(request: Request, exc: asyncpg.PostgresError) -> Response[dict[str, Any]]:
-    mapped = status_for(exc)
+    mapped = problem_for(exc)
     if mapped is None:
         return internal_error_handler(request, exc)
-    status, title = mapped
-    detail = getattr(exc, "message", None) or str(exc)
-    extra: dict[str, Any] = {"instance": request.url.path}
-    hint = getattr(exc, "hint", None)
-    if hint:
-        extra["hint"] = hint
-    return problem(status, detail, title=title, **extra)
+    status, title, detail, extra = mapped
+    return problem(status, detail, title=title, instance=request.url.path, **extra)
 
 
 def unavailable_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.warning("dependency unavailable: %s", type(exc).__name__)
-    return problem(503, "a backing service is unavailable; retry shortly", instance=request.url.path)
+    return problem(
+        503, "a backing service is unavailable; retry shortly", headers={"Retry-After": "5"}, instance=request.url.path
+    )
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:

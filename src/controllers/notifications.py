@@ -13,6 +13,7 @@ from src.answers import documented
 from src.answers import notifications as answers
 from src.db import json_response
 from src.guards import requires_admin, requires_user
+from src.limits import INT64_MAX, BigintId, check_json_object
 from src.sql import notifications as sql
 
 log = logging.getLogger("xpcore.notifications")
@@ -66,13 +67,13 @@ class NotificationsController(Controller):
         request: Request[Any, Any, Any],
         unread: bool = False,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[int | None, Parameter(ge=1)] = None,
-    ) -> Response[bytes]:
+        cursor: Annotated[int | None, Parameter(ge=1, le=INT64_MAX)] = None,
+    ) -> Response[dict[str, Any]]:
         """`{items:[{id, kind, title, body, data, created_at, read_at}], unread_count, next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.FEED, request.user.user_id, unread, cursor, limit))
 
     @post("/notifications/{notification_id:int}/read", guards=[requires_user], status_code=204)
-    async def mark_read(self, request: Request[Any, Any, Any], notification_id: int) -> None:
+    async def mark_read(self, request: Request[Any, Any, Any], notification_id: BigintId) -> None:
         await request.app.state.db.fetchval(sql.MARK_READ, request.user.user_id, notification_id)
 
     @post("/notifications/read-all", guards=[requires_user], status_code=204)
@@ -83,6 +84,7 @@ class NotificationsController(Controller):
     async def broadcast(self, request: Request[Any, Any, Any], data: BroadcastCreate) -> BroadcastAccepted:
         """Record the broadcast, then fan it out in SQL batches from a job (a cron sweep finishes
         it if the job cannot be queued)."""
+        check_json_object(data.data, "data")
         state = request.app.state
         broadcast_id = await state.db.fetchval(
             sql.BROADCAST_CREATE, request.user.user_id, data.title, data.body, data.data

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.exceptions import ClientException, ServiceUnavailableException
+from litestar.exceptions import ClientException, HTTPException, ServiceUnavailableException
 
 from src.answers import documented
 from src.answers.platform import WebhookAck
@@ -55,11 +55,20 @@ class PaymentsController(Controller):
     async def create_order(self, request: Request[Any, Any, Any], data: OrderCreate) -> Order:
         """Our order for a coin pack, and Razorpay's, for the checkout."""
         state = request.app.state
+        if not razorpay.configured(state.settings):  # before our order row: nothing to leave behind
+            raise ServiceUnavailableException("payments are not configured on this server")
         ours = await state.db.fetchval(sql.ORDER_CREATE, request.user.user_id, data.pack_id)
         try:
             theirs = await asyncio.to_thread(razorpay.create_order, state.settings, ours)
         except razorpay.NotConfigured:
             raise ServiceUnavailableException("payments are not configured on this server") from None
+        except Exception as exc:  # Razorpay refused or did not answer: our order stays `creating`
+            log.warning("razorpay order for %s failed: %s", ours["order_id"], type(exc).__name__)
+            raise HTTPException(
+                "the payment provider did not accept the order; retry shortly",
+                status_code=502,
+                headers={"Retry-After": "10"},
+            ) from None
         await state.db.fetchval(sql.ORDER_ATTACH, ours["order_id"], theirs["id"])
         return Order(
             order_id=str(ours["order_id"]),

@@ -39,7 +39,7 @@ class SeasonsController(Controller):
     )
     async def leaderboard(
         self, request: Request[Any, Any, Any], season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         """A page of a season board, exact ranks, live:
         `{season, mode, generated_at, entries:[{rank, user, xp, level}], next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.LEADERBOARD, season_id, mode, cursor, limit))
@@ -55,7 +55,7 @@ class SeasonsController(Controller):
         season_id: Season,
         mode: str,
         around: Annotated[int, Parameter(ge=0, le=50)] = 5,
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         """The caller's rank (null without XP this season) and the users around them:
         `{rank, xp, generated_at, entries:[...]}`."""
         return json_response(

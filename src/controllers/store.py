@@ -14,6 +14,7 @@ from src.answers import documented
 from src.answers import store as answers
 from src.db import json_response
 from src.guards import requires_admin, requires_user
+from src.limits import INT64_MAX
 from src.sql import store as sql
 
 Category = Literal["theme", "font", "effect", "victory_animation", "title", "avatar_frame"]
@@ -55,8 +56,8 @@ class StoreController(Controller):
         self,
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[int | None, Parameter(ge=1)] = None,
-    ) -> Response[bytes]:
+        cursor: Annotated[int | None, Parameter(ge=1, le=INT64_MAX)] = None,
+    ) -> Response[dict[str, Any]]:
         """`{coins, debt, events:[...], next_cursor}`."""
         return json_response(await request.app.state.db.fetchval(sql.WALLET, request.user.user_id, cursor, limit))
 

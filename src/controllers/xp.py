@@ -22,6 +22,7 @@ from src.auth.principal import Principal
 from src.award_batcher import Award
 from src.db import json_response
 from src.guards import requires_admin, requires_user, requires_user_or_scope
+from src.limits import check_decimal, check_json_object
 from src.sql import xp as sql
 
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -71,6 +72,9 @@ class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     mode: Annotated[str, msgspec.Meta(pattern=r"^(reality|cyber)$")] | None = None
 
 
+# The same idempotency key again answers 200 with the original award.
+
+
 def _principal(request: Request[Any, Any, Any]) -> Principal:
     principal = request.user
     assert isinstance(principal, Principal)
@@ -95,6 +99,8 @@ class XPController(Controller):
         principal = _principal(request)
         if (data.user.id is None) == (data.user.discord_id is None):
             raise ValidationException("user needs exactly one of id or discord_id")
+        check_decimal(data.units, "units")
+        check_json_object(data.metadata, "metadata")
         trusted = principal.via == "api_key" and "xp:write" in principal.scopes
         if not trusted and principal.user_id is None:
             raise PermissionDeniedException("xp:write scope or a user token required")

@@ -16,10 +16,14 @@ class NotConfigured(Exception):
     """Payments are not configured on this server."""
 
 
+def configured(settings: Settings) -> bool:
+    return bool(settings.razorpay_key_id and settings.razorpay_key_secret)
+
+
 def client(settings: Settings) -> Any:
     import razorpay
 
-    if not (settings.razorpay_key_id and settings.razorpay_key_secret):
+    if not configured(settings):
         raise NotConfigured("RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET are not set")
     options = {"base_url": settings.razorpay_base_url} if settings.razorpay_base_url else {}
     return razorpay.Client(auth=(settings.razorpay_key_id, settings.razorpay_key_secret), **options)
@@ -50,11 +54,16 @@ def checkout_signature_ok(settings: Settings, order_id: str, payment_id: str, si
     if not settings.razorpay_key_secret:
         return False
     expected = _hmac(settings.razorpay_key_secret, f"{order_id}|{payment_id}".encode())
-    return hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
 
 
 def webhook_signature_ok(settings: Settings, raw_body: bytes, signature: str) -> bool:
     """Webhook: HMAC-SHA256 of the raw body with the webhook secret."""
     if not settings.razorpay_webhook_secret:
         return False
-    return hmac.compare_digest(_hmac(settings.razorpay_webhook_secret, raw_body), signature)
+    return _same(_hmac(settings.razorpay_webhook_secret, raw_body), signature)
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time, on bytes: compare_digest refuses str with non-ASCII characters (a 500)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))

@@ -7,6 +7,9 @@ only come from bad input are mapped too. Everything else is a 500 (logged, never
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import asyncpg
 
 # Standard SQLSTATEs that mean "the client sent something we refuse", not "we broke".
@@ -35,6 +38,54 @@ TITLES = {
     429: "Too Many Requests",
     503: "Service Unavailable",
 }
+
+
+# Unique indexes named for what a client sent; any other one is named from the error's detail
+# ("Key (lower(username))=(...) already exists.").
+UNIQUE_FIELDS = {
+    "users_username_key": "username",
+    "users_email_key": "email",
+    "users_discord_id_key": "discord_id",
+}
+_KEY_COLUMNS = re.compile(r"Key \((?:lower\()?([a-z_][a-z0-9_, ]*?)(?:\)|::text\))*\)=")
+# Constraint and relation names are ours, not the client's: these never echo the server's text.
+GENERIC_DETAIL = {
+    "23503": "the request refers to something that does not exist",
+    "23514": "a value is outside what is accepted",
+    "23502": "a required value is missing",
+}
+
+
+def conflict_field(error: asyncpg.PostgresError) -> str | None:
+    constraint = getattr(error, "constraint_name", None)
+    if constraint in UNIQUE_FIELDS:
+        return UNIQUE_FIELDS[constraint]
+    match = _KEY_COLUMNS.search(getattr(error, "detail", None) or "")
+    return match.group(1).replace(" ", "") if match else None
+
+
+def problem_for(error: asyncpg.PostgresError) -> tuple[int, str, str, dict[str, Any]] | None:
+    """(status, title, detail, extra members) of a client-caused error, or None for a fault."""
+    mapped = status_for(error)
+    if mapped is None:
+        return None
+    status, title = mapped
+    code = getattr(error, "sqlstate", None) or ""
+    extra: dict[str, Any] = {}
+    if code == "23505":
+        field = conflict_field(error)
+        if field:
+            extra["errors"] = [{"key": field, "message": f"{field} is taken"}]
+        return status, title, f"{field} is taken" if field else "this already exists", extra
+    if code in GENERIC_DETAIL:
+        column = getattr(error, "column_name", None)
+        if column:
+            extra["errors"] = [{"key": column, "message": GENERIC_DETAIL[code]}]
+        return status, title, GENERIC_DETAIL[code], extra
+    hint = getattr(error, "hint", None)
+    if hint:
+        extra["hint"] = hint
+    return status, title, getattr(error, "message", None) or str(error), extra
 
 
 def status_for(error: asyncpg.PostgresError) -> tuple[int, str] | None:
