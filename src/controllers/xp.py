@@ -22,7 +22,7 @@ from src.auth.principal import Principal
 from src.award_batcher import Award
 from src.db import json_response
 from src.guards import requires_admin, requires_user, requires_user_or_scope
-from src.limits import check_decimal, check_json_object
+from src.limits import BigintCursor, check_decimal, check_json_object
 from src.sql import xp as sql
 
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -70,9 +70,6 @@ class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
     idempotency_key: Key | None = None
     mode: Annotated[str, msgspec.Meta(pattern=r"^(reality|cyber)$")] | None = None
-
-
-# The same idempotency key again answers 200 with the original award.
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -162,7 +159,7 @@ class XPController(Controller):
         self,
         request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[int | None, Parameter(ge=0)] = None,
+        cursor: BigintCursor = None,
     ) -> answers.XPEventPage:
         return await request.app.state.db.fetchval(  # type: ignore[no-any-return]
             sql.EVENTS_PAGE, _principal(request).user_id, cursor, limit
