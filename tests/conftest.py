@@ -6,6 +6,11 @@ embedded server under `.xpcore/test/`. The real migrations run once into a templ
 clones its own database from it. SQL tests get a connection inside a transaction that is
 rolled back; API tests talk HTTP to the app bound to the worker's database.
 Redis: `REDIS_URL` if set, else testcontainers, else embedded Valkey; one logical db per worker.
+
+The embedded servers are started once per run, by the pytest process that runs the session
+(the xdist controller, or the only process without xdist), before any worker exists; workers
+get their URLs in the environment and only attach. At the end of the run that process stops
+the servers it started; servers that were already running are left running (`make down`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,11 +48,64 @@ def _docker_answers() -> bool:
 
 _containers: list[Any] = []
 
+# Set by the session process for the workers it spawns (inherited environment).
+EMBEDDED_PG = "XPCORE_TEST_EMBEDDED_POSTGRES_URL"
+EMBEDDED_REDIS = "XPCORE_TEST_EMBEDDED_REDIS_URL"
+
+
+_embedded_key = pytest.StashKey[tuple[list[str], list[str]]]()  # (started here, already running)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the embedded servers the run needs, once, before xdist spawns its workers."""
+    if _is_worker(config) or config.option.collectonly:
+        return
+    need_pg = not os.environ.get("DATABASE_URL") and not os.environ.get(EMBEDDED_PG)
+    need_redis = not os.environ.get("REDIS_URL") and not os.environ.get(EMBEDDED_REDIS)
+    if not (need_pg or need_redis) or _docker_answers():
+        return
+    from src import embedded
+
+    started: list[str] = []
+    left: list[str] = []
+    if need_pg:
+        (left if embedded.postgres_running(TEST_STATE) else started).append("postgres")
+        os.environ[EMBEDDED_PG] = embedded.ensure_postgres(TEST_STATE)
+    if need_redis:
+        (left if embedded.valkey_running(TEST_STATE) else started).append("valkey")
+        os.environ[EMBEDDED_REDIS] = embedded.ensure_valkey(TEST_STATE)
+    config.stash[_embedded_key] = (started, left)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the embedded servers this run started (after every worker has finished)."""
+    if _is_worker(config) or _embedded_key not in config.stash:
+        return
+    from src import embedded
+
+    started, left = config.stash[_embedded_key]
+    if "valkey" in started:
+        embedded.stop_valkey(TEST_STATE)
+    if "postgres" in started:
+        embedded.stop_postgres(TEST_STATE)
+    if left:
+        print(
+            f"\nembedded {' and '.join(left)} under {TEST_STATE} ran before this test run and still run"
+            " (`make down` stops them)",
+            file=sys.stderr,
+        )
+
 
 def _postgres_server_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return normalize_database_url(url)
+    if os.environ.get(EMBEDDED_PG):
+        return os.environ[EMBEDDED_PG]
     if _docker_answers():
         from testcontainers.postgres import PostgresContainer
 
@@ -60,7 +119,7 @@ def _postgres_server_url() -> str:
 
 
 def _redis_server_url() -> str:
-    url = os.environ.get("REDIS_URL")
+    url = os.environ.get("REDIS_URL") or os.environ.get(EMBEDDED_REDIS)
     if url:
         return url
     if _docker_answers():
