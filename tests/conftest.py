@@ -7,10 +7,10 @@ clones its own database from it. SQL tests get a connection inside a transaction
 rolled back; API tests talk HTTP to the app bound to the worker's database.
 Redis: `REDIS_URL` if set, else testcontainers, else embedded Valkey; one logical db per worker.
 
-The embedded servers are started once per run, by the pytest process that runs the session
-(the xdist controller, or the only process without xdist), before any worker exists; workers
-get their URLs in the environment and only attach. At the end of the run that process stops
-the servers it started; servers that were already running are left running (`make down`).
+The embedded servers start once per run, when the first test needs them: a file lock lets one
+xdist worker start each while the others wait and attach. The session process (the xdist
+controller, or the only process without xdist) stops, at the end of the run, those that were
+not running before it; servers that were already running are left running (`make down`).
 """
 
 from __future__ import annotations
@@ -48,12 +48,7 @@ def _docker_answers() -> bool:
 
 _containers: list[Any] = []
 
-# Set by the session process for the workers it spawns (inherited environment).
-EMBEDDED_PG = "XPCORE_TEST_EMBEDDED_POSTGRES_URL"
-EMBEDDED_REDIS = "XPCORE_TEST_EMBEDDED_REDIS_URL"
-
-
-_embedded_key = pytest.StashKey[tuple[list[str], list[str]]]()  # (started here, already running)
+_embedded_key = pytest.StashKey[dict[str, bool]]()  # server -> it ran before this run
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -61,37 +56,34 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Start the embedded servers the run needs, once, before xdist spawns its workers."""
-    if _is_worker(config) or config.option.collectonly:
-        return
-    need_pg = not os.environ.get("DATABASE_URL") and not os.environ.get(EMBEDDED_PG)
-    need_redis = not os.environ.get("REDIS_URL") and not os.environ.get(EMBEDDED_REDIS)
-    if not (need_pg or need_redis) or _docker_answers():
+    """In the session process: note which embedded test servers already run. The first test
+    that needs one starts it (`ensure_postgres`/`ensure_valkey` take a file lock, so of all
+    the xdist workers one starts it and the others attach), and a run that needs none starts
+    none."""
+    if _is_worker(config) or (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         return
     from src import embedded
 
-    started: list[str] = []
-    left: list[str] = []
-    if need_pg:
-        (left if embedded.postgres_running(TEST_STATE) else started).append("postgres")
-        os.environ[EMBEDDED_PG] = embedded.ensure_postgres(TEST_STATE)
-    if need_redis:
-        (left if embedded.valkey_running(TEST_STATE) else started).append("valkey")
-        os.environ[EMBEDDED_REDIS] = embedded.ensure_valkey(TEST_STATE)
-    config.stash[_embedded_key] = (started, left)
+    config.stash[_embedded_key] = {
+        "valkey": embedded.valkey_running(TEST_STATE),
+        "postgres": embedded.postgres_running(TEST_STATE),
+    }
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the embedded servers this run started (after every worker has finished)."""
+    """In the session process, after every worker has finished: stop the embedded test servers
+    this run started; leave (and name) those that ran before it."""
     if _is_worker(config) or _embedded_key not in config.stash:
         return
     from src import embedded
 
-    started, left = config.stash[_embedded_key]
-    if "valkey" in started:
+    running = {"valkey": embedded.valkey_running(TEST_STATE), "postgres": embedded.postgres_running(TEST_STATE)}
+    before = config.stash[_embedded_key]
+    if running["valkey"] and not before["valkey"]:
         embedded.stop_valkey(TEST_STATE)
-    if "postgres" in started:
+    if running["postgres"] and not before["postgres"]:
         embedded.stop_postgres(TEST_STATE)
+    left = [name for name, was in before.items() if was and running[name]]
     if left:
         print(
             f"\nembedded {' and '.join(left)} under {TEST_STATE} ran before this test run and still run"
@@ -104,8 +96,6 @@ def _postgres_server_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return normalize_database_url(url)
-    if os.environ.get(EMBEDDED_PG):
-        return os.environ[EMBEDDED_PG]
     if _docker_answers():
         from testcontainers.postgres import PostgresContainer
 
@@ -119,7 +109,7 @@ def _postgres_server_url() -> str:
 
 
 def _redis_server_url() -> str:
-    url = os.environ.get("REDIS_URL") or os.environ.get(EMBEDDED_REDIS)
+    url = os.environ.get("REDIS_URL")
     if url:
         return url
     if _docker_answers():
