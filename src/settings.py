@@ -310,6 +310,22 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("COOKIE_SECURE", "must be true in production")
 
 
+def load_env_file() -> str | None:
+    """Fill os.environ from `.env` the way the Litestar CLI does (python-dotenv, variables already
+    set win), but before the first `get_settings()`: the CLI validates settings before Litestar
+    would load the file. Looks in the working directory and its parents; returns the file used.
+    `PYTHON_DOTENV_DISABLED=1` turns it off."""
+    try:
+        import dotenv
+    except ImportError:
+        return None
+    path = dotenv.find_dotenv(usecwd=True)
+    if not path:
+        return None
+    dotenv.load_dotenv(path, override=False)
+    return path
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()

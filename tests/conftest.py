@@ -6,6 +6,11 @@ embedded server under `.xpcore/test/`. The real migrations run once into a templ
 clones its own database from it. SQL tests get a connection inside a transaction that is
 rolled back; API tests talk HTTP to the app bound to the worker's database.
 Redis: `REDIS_URL` if set, else testcontainers, else embedded Valkey; one logical db per worker.
+
+The embedded servers start once per run, when the first test needs them: a file lock lets one
+xdist worker start each while the others wait and attach. The session process (the xdist
+controller, or the only process without xdist) stops, at the end of the run, those that were
+not running before it; servers that were already running are left running (`make down`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -41,6 +47,49 @@ def _docker_answers() -> bool:
 
 
 _containers: list[Any] = []
+
+_embedded_key = pytest.StashKey[dict[str, bool]]()  # server -> it ran before this run
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the session process: note which embedded test servers already run. The first test
+    that needs one starts it (`ensure_postgres`/`ensure_valkey` take a file lock, so of all
+    the xdist workers one starts it and the others attach), and a run that needs none starts
+    none."""
+    if _is_worker(config) or (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        return
+    from src import embedded
+
+    config.stash[_embedded_key] = {
+        "valkey": embedded.valkey_running(TEST_STATE),
+        "postgres": embedded.postgres_running(TEST_STATE),
+    }
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In the session process, after every worker has finished: stop the embedded test servers
+    this run started; leave (and name) those that ran before it."""
+    if _is_worker(config) or _embedded_key not in config.stash:
+        return
+    from src import embedded
+
+    running = {"valkey": embedded.valkey_running(TEST_STATE), "postgres": embedded.postgres_running(TEST_STATE)}
+    before = config.stash[_embedded_key]
+    if running["valkey"] and not before["valkey"]:
+        embedded.stop_valkey(TEST_STATE)
+    if running["postgres"] and not before["postgres"]:
+        embedded.stop_postgres(TEST_STATE)
+    left = [name for name, was in before.items() if was and running[name]]
+    if left:
+        print(
+            f"\nembedded {' and '.join(left)} under {TEST_STATE} ran before this test run and still run"
+            " (`make down` stops them)",
+            file=sys.stderr,
+        )
 
 
 def _postgres_server_url() -> str:

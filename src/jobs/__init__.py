@@ -79,7 +79,8 @@ def saq_config(settings: Settings) -> SAQConfig:
 
 
 class DetachSeparateWorkers(InitPluginProtocol):
-    """Keeps the API's lifecycle free of workers that run in their own process.
+    """Keeps the API's lifecycle free of workers that run in their own process, and starts and
+    stops a worker that runs inside it with `context.in_process_lifecycle`.
 
     SAQPlugin attaches every worker's startup and shutdown to the app. In production the
     workers run as `xpcore workers run`, so an API process that only enqueues must start no
@@ -99,6 +100,15 @@ class DetachSeparateWorkers(InitPluginProtocol):
 
         app_config.on_startup = [h for h in app_config.on_startup if not owned_by_separate_worker(h)]
         app_config.on_shutdown = [h for h in app_config.on_shutdown if not owned_by_separate_worker(h)]
+        # A worker in the API process starts and stops through our hooks (context.py says why):
+        # it stops first (Litestar runs shutdown hooks last to first), before the app closes its
+        # own pool and Redis client.
+        for worker in self._saq.get_workers().values():
+            if worker.separate_process:
+                continue
+            start, stop = context.in_process_lifecycle(worker)
+            app_config.on_startup = [start if h == worker.on_app_startup else h for h in app_config.on_startup]
+            app_config.on_shutdown = [*(h for h in app_config.on_shutdown if h != worker.on_app_shutdown), stop]
         return app_config
 
 

@@ -49,10 +49,16 @@ async def _brute_rank(conn, season: str, mode: str, user: uuid.UUID) -> int:
     )
 
 
-async def test_boards_take_turns_and_earlier_seasons_give_their_slots_up(conn) -> None:
-    # Boards other files committed to this worker's database (tests/jobs rebuilds the current
-    # season's) would hold the slots this test counts on; forget them, inside the rollback.
+async def _no_boards(conn) -> None:
+    """Start from no board at all. The worker database is shared by every test file the worker
+    runs; tests and jobs elsewhere commit boards of the current season, and once those hold
+    all four slots the past season here finds none to take (XP409). Undone with the test's
+    transaction."""
     await conn.execute("delete from xp.rank_generations")
+
+
+async def test_boards_take_turns_and_earlier_seasons_give_their_slots_up(conn) -> None:
+    await _no_boards(conn)
     current = await conn.fetchval("select (xp.season_for(now())).id")
     past = await conn.fetchval("select (xp.season_for('2020-01-15')).id")
     users = await _users(conn, 6)

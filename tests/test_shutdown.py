@@ -1,0 +1,129 @@
+"""A normal stop of the real processes (SIGTERM from a process manager, SIGINT from Ctrl-C)
+exits 0 and logs nothing at error level: `xpcore workers run`, and `xpcore run` with the
+in-process worker of `make dev` (litestar-saq's heartbeat thread used to crash on every stop)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from src.settings import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _errors(stderr: str) -> list[str]:
+    bad = []
+    for line in stderr.splitlines():
+        if "Traceback" in line:
+            bad.append(line)
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+            bad.append(line)
+    return bad
+
+
+def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, str]:
+    process.send_signal(signum)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stderr
+
+
+def _env(test_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {**os.environ, **test_env, "LOG_LEVEL": "INFO", **extra}
+    env["XPCORE_QUEUE"] = f"{test_env['XPCORE_QUEUE']}-stop-{os.getpid()}-{time.monotonic_ns()}"
+    return env
+
+
+def _wait_for(stream_check, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        if stream_check():
+            return
+        time.sleep(0.3)
+    raise AssertionError("the process did not come up")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_workers_run_stops_cleanly(test_env, tmp_path, signum) -> None:
+    log = tmp_path / "stderr"
+    with open(log, "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "src.cli", "workers", "run"],
+            cwd=ROOT,
+            env=_env(test_env),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+        try:
+            _wait_for(lambda: "Worker starting" in log.read_text(), process)
+            time.sleep(1.5)  # let it schedule and run a first round of cron jobs
+            process.send_signal(signum)
+            code = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    stderr = log.read_text()
+    assert code == 0, stderr[-3000:]
+    assert _errors(stderr) == [], stderr[-3000:]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_api_with_in_process_worker_stops_cleanly(test_env, tmp_path, signum) -> None:
+    port = _free_port()
+    log = tmp_path / "stderr"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    with open(log, "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "src.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=_env(test_env, XPCORE_WORKER_IN_PROCESS="true"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+        try:
+            _wait_for(ready, process)
+            time.sleep(1.5)
+            process.send_signal(signum)
+            code = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    stderr = log.read_text()
+    assert code == 0, stderr[-3000:]
+    assert _errors(stderr) == [], stderr[-3000:]
+    assert "Working shutting down" in stderr  # the worker was stopped, not dropped with the loop
