@@ -174,6 +174,7 @@ class Settings:
     fcm_endpoint: str | None
     worker_in_process: bool
     queue_name: str = "xpcore"
+    push_lease_s: int = 120
     state_dir: Path = field(default=STATE_DIR)
 
     @property
@@ -273,6 +274,7 @@ def load_settings() -> Settings:
         fcm_endpoint=_env("FCM_ENDPOINT"),
         worker_in_process=_bool("XPCORE_WORKER_IN_PROCESS", False),
         queue_name=_env("XPCORE_QUEUE", "xpcore") or "xpcore",
+        push_lease_s=_int("PUSH_LEASE_S", 120, minimum=1),
     )
     if settings.is_production:
         _check_production(settings)
