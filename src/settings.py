@@ -174,6 +174,7 @@ class Settings:
     fcm_endpoint: str | None
     worker_in_process: bool
     queue_name: str = "xpcore"
+    push_lease_s: int = 120
     state_dir: Path = field(default=STATE_DIR)
     # peers whose X-Forwarded-For is believed (IPs or CIDRs); `xpcore run` hands them to uvicorn
     trusted_proxies: tuple[str, ...] = ()
@@ -288,6 +289,7 @@ def load_settings() -> Settings:
         worker_in_process=_bool("XPCORE_WORKER_IN_PROCESS", False),
         queue_name=_env("XPCORE_QUEUE", "xpcore") or "xpcore",
         trusted_proxies=_networks("TRUSTED_PROXIES"),
+        push_lease_s=_int("PUSH_LEASE_S", 120, minimum=1),
     )
     if settings.is_production:
         _check_production(settings)

@@ -66,3 +66,13 @@ def test_env_example_lists_every_variable_the_code_reads() -> None:
     }
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read - listed == set(), f".env.example misses {sorted(read - listed)}"
+
+
+def test_push_lease_defaults_to_two_minutes_and_can_be_shortened(monkeypatch) -> None:
+    monkeypatch.delenv("PUSH_LEASE_S", raising=False)
+    assert load_settings().push_lease_s == 120
+    monkeypatch.setenv("PUSH_LEASE_S", "6")
+    assert load_settings().push_lease_s == 6
+    monkeypatch.setenv("PUSH_LEASE_S", "0")
+    with pytest.raises(SettingsError, match="PUSH_LEASE_S"):
+        load_settings()

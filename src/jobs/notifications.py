@@ -29,7 +29,6 @@ async def sweep_broadcasts(ctx: Any) -> int:
 
 
 CHUNK = 100  # pushes per send_each; each chunk's results are recorded before the next is sent
-LEASE_S = 120
 
 
 async def deliver_pushes(ctx: Any, *, limit: int = 500) -> int:
@@ -47,7 +46,8 @@ async def deliver_pushes(ctx: Any, *, limit: int = 500) -> int:
     if not settings.firebase_credentials:
         return 0  # push is not configured (dev): the feed still works
     await db.fetchval(sql.FAN_OUT, 5_000)
-    rows = await db.fetch(sql.CLAIM_DELIVERIES, limit, LEASE_S)
+    # a worker killed mid-send holds its claim until the lease (PUSH_LEASE_S) runs out
+    rows = await db.fetch(sql.CLAIM_DELIVERIES, limit, settings.push_lease_s)
     pushes = [fcm.Push(r["outbox_id"], r["token"], r["title"], r["body"], r["data"] or {}, r["kind"]) for r in rows]
     sent = 0
     for start in range(0, len(pushes), CHUNK):

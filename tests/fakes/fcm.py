@@ -2,12 +2,14 @@
 service-account file pointing at it, for the real firebase-admin client.
 
 Tokens steer the answer: `bad-...` is UNREGISTERED (404), `down-...` answers 503 while
-`fake.down` is true, anything else succeeds. Every accepted message is recorded."""
+`fake.down` is true, anything else succeeds. Every accepted message is recorded. `fake.delay`
+(seconds, default 0) slows every send, so a test can catch a sender in the middle of a batch."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ class FakeFCM:
     def __init__(self) -> None:
         self.accepted: list[dict[str, Any]] = []
         self.down = True
+        self.delay = 0.0
         self._lock = threading.Lock()
         self._count = 0
 
@@ -33,6 +36,8 @@ class FakeFCM:
         auth = {k.lower(): v for k, v in request.headers.items()}.get("authorization")
         if auth != "Bearer fake-google-token":
             return 401, {"error": {"code": 401, "status": "UNAUTHENTICATED", "message": "no"}}
+        if self.delay:
+            time.sleep(self.delay)
         message = request.json()["message"]
         token = message["token"]
         if token.startswith("bad-"):

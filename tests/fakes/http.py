@@ -61,11 +61,14 @@ def serve(routes: dict[tuple[str, str], Handler]) -> Iterator[str]:
             handler = routes.get((self.command, parts.path)) or _wildcard(routes, self.command, parts.path)
             status, payload = handler(request) if handler else (404, {"error": "not found"})
             body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a killed worker): nothing to answer
 
         do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
