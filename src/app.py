@@ -134,6 +134,7 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
         description=(description or "").strip(),
         path="/schema",
         render_plugins=docs_ui.render_plugins(),
+        operation_id_creator=openapi.operation_id,
     )
     config.route_handlers.append(docs_ui.assets_router())
 

@@ -97,6 +97,13 @@ ERROR_DESCRIPTIONS = {
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def operation_id(route_handler: Any, http_method: Any, path_components: Any) -> str:
+    """The handler's own name in camelCase (`aroundMe`, `award`): what generated clients call
+    their functions. Handler names are unique across the app (tests/api/test_openapi_contract.py)."""
+    first, *rest = route_handler.fn.__name__.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def _requirements(kind: Any, method: str) -> list[dict[str, list[str]]]:
     """OpenAPI security requirements for a guard tagged `kind` (see src/guards.py)."""
     user: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -282,6 +289,42 @@ def describe_areas(schema: dict[str, Any], intro: str) -> None:
     schema.setdefault("info", {})["description"] = "\n".join(lines)
 
 
+def _decimal_fields(app: Litestar) -> dict[str, set[str]]:
+    """Request Struct name -> its Decimal fields (numbers a client sends, kept exact)."""
+    import typing
+    from decimal import Decimal
+
+    import msgspec
+
+    found: dict[str, set[str]] = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            data = handler.parsed_fn_signature.parameters.get("data")
+            shape = getattr(data, "annotation", None)
+            if not (isinstance(shape, type) and issubclass(shape, msgspec.Struct)):
+                continue
+            for name, hint in typing.get_type_hints(shape).items():
+                if hint is Decimal or Decimal in typing.get_args(hint):
+                    found.setdefault(shape.__name__, set()).add(name)
+    return found
+
+
+def document_decimals_as_numbers(schema: dict[str, Any], app: Litestar) -> None:
+    """Litestar documents Decimal as a string; clients send these as JSON numbers (msgspec
+    decodes a number into a Decimal exactly), so the document says number."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    for struct, fields in _decimal_fields(app).items():
+        properties = schemas.get(struct, {}).get("properties", {})
+        for field in fields:
+            if field not in properties:
+                continue
+            nullable = "null" in str(properties[field])
+            number: dict[str, Any] = {"type": "number"}
+            properties[field] = {"oneOf": [number, {"type": "null"}]} if nullable else number
+
+
 def finish(app: Litestar, intro: str) -> None:
     """Annotate security, then build the document once and complete it in place."""
     from litestar._openapi.plugin import OpenAPIPlugin
@@ -294,4 +337,5 @@ def finish(app: Litestar, intro: str) -> None:
     drop_unused_schemas(schema)
     schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     document_problems(schema)
+    document_decimals_as_numbers(schema, app)
     describe_areas(schema, intro)

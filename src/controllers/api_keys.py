@@ -50,7 +50,7 @@ class ApiKeysController(Controller):
     guards = [requires_admin]
 
     @post("/", status_code=201, responses=documented(answers.ApiKeyCreated, "The key, shown this once", 201))
-    async def create(self, request: Request[Any, Any, Any], data: ApiKeyCreate) -> ApiKeyCreated:
+    async def create_key(self, request: Request[Any, Any, Any], data: ApiKeyCreate) -> ApiKeyCreated:
         state = request.app.state
         return await create_api_key(state.db, state.settings, data.name, list(data.scopes), request.user.user_id)
 

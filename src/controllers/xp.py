@@ -192,7 +192,7 @@ class ActivityAdminController(Controller):
     guards = [requires_admin]
 
     @post("/", status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: ActivityCreate) -> answers.Activity:
+    async def create_activity(self, request: Request[Any, Any, Any], data: ActivityCreate) -> answers.Activity:
         return await request.app.state.db.fetchval(sql.ACTIVITY_CREATE, msgspec.to_builtins(data))  # type: ignore[no-any-return]
 
     @patch("/{key:str}")

@@ -88,3 +88,17 @@ async def test_the_description_lists_every_area_that_exists(document) -> None:
     for tag in tags:
         assert f"**{tag}**" in description
     assert "api.md" not in description
+
+
+async def test_operation_ids_are_the_handlers_names_and_unique(document) -> None:
+    ids = [operation["operationId"] for _path, _method, operation in _operations(document)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    ops = {(path, method): op for path, method, op in _operations(document)}
+    assert ops[("/api/v1/xp/events", "post")]["operationId"] == "award"
+    assert ops[("/api/v1/seasons/{season_id}/leaderboards/{mode}/me", "get")]["operationId"] == "aroundMe"
+
+
+async def test_numbers_clients_send_are_numbers(document) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["XPEventCreate"]["properties"]["units"] == {"type": "number"}
+    assert schemas["ActivityCreate"]["properties"]["xp_per_unit"] == {"type": "number"}
