@@ -26,6 +26,28 @@ drop function xp.award_events(uuid[], text[], text[], numeric[], text[], timesta
 drop function xp.award_event(uuid, text, text, numeric, text, timestamptz, jsonb, uuid);
 drop function xp.award(uuid, text, numeric, text, text, timestamptz, jsonb);
 drop function xp.book(uuid, text, text, timestamptz, jsonb, text, integer, text, numeric, numeric, numeric);
+
+-- Board cursors are signed (seasons.board_mac, HMAC-SHA256): this installation's secret, 32
+-- bytes hashed from three gen_random_uuid() (366 random bits of pg_strong_random), kept as the
+-- two HMAC-padded keys (K xor 0x36.., K xor 0x5c.., 64 bytes each). Materialized: evaluated
+-- once, so both pads come from the same K. Unsigned cursors handed out before now are 400:
+-- clients start again from page 1.
+create table seasons.cursor_secret (
+    one       boolean primary key default true check (one),
+    inner_key bytea not null check (length(inner_key) = 64),
+    outer_key bytea not null check (length(outer_key) = 64)
+);
+revoke all on seasons.cursor_secret from public;
+with k as materialized (
+    select sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()))
+           || decode(repeat('00', 32), 'hex') as key
+)
+insert into seasons.cursor_secret (inner_key, outer_key)
+select decode(string_agg(lpad(to_hex(get_byte(k.key, i) # 54), 2, '0'), '' order by i), 'hex'),
+       decode(string_agg(lpad(to_hex(get_byte(k.key, i) # 92), 2, '0'), '' order by i), 'hex')
+from k, generate_series(0, 63) as i;
+drop function seasons.cursor_encode(bigint, bigint, timestamptz, uuid);
+drop function seasons.cursor_decode(text);
 """
 
 # After PREVIOUS restored the old signatures.
@@ -35,9 +57,198 @@ drop function if exists xp.award_event(uuid, text, text, numeric, text, timestam
 drop function if exists xp.award(uuid, text, numeric, text, text, timestamptz, jsonb, text);
 drop function if exists xp.book(uuid, text, text, timestamptz, jsonb, text, integer, text, numeric, numeric, numeric, text, bytea);
 alter table xp.idempotency drop column if exists request_hash;
+drop function if exists seasons.cursor_encode(text, bigint, bigint, timestamptz, uuid);
+drop function if exists seasons.cursor_decode(text, text);
+drop table if exists seasons.cursor_secret;
 """
 
 FUNCTIONS: dict[str, str] = {
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns json
+language plpgsql
+stable
+-- One generic plan for the page statement (see seasons.leaderboard).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode('all-time', p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.*, u.username, u.display_name, u.avatar_url,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode('all-time', v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
+    'seasons/board_mac.sql': """-- drop: drop function if exists seasons.board_mac(text);
+-- HMAC-SHA256 (RFC 2104) of a board cursor's message under this installation's secret, base64url
+-- without padding. Built from the builtin sha256() (no pgcrypto): sha256((K xor opad) ||
+-- sha256((K xor ipad) || m)). seasons.cursor_secret holds the two padded keys, derived once by
+-- migration 0017 from gen_random_uuid() (pg_strong_random); only the owner can read it. HMAC,
+-- not sha256(secret || m), because the latter is length-extendable.
+-- plpgsql, not sql: its statement's plan is cached per session (a sql function called from the
+-- board's page statement was planned afresh on every page: +0.7 ms a page).
+create or replace function seasons.board_mac(p_message text)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    v_inner bytea;
+    v_outer bytea;
+begin
+    select s.inner_key, s.outer_key into v_inner, v_outer from seasons.cursor_secret s;
+    return translate(encode(sha256(v_outer || sha256(v_inner || convert_to(p_message, 'UTF8'))), 'base64'),
+                     '+/=', '-_');
+end;
+$$;
+""",
+    'seasons/cursor_decode.sql': """-- drop: drop function if exists seasons.cursor_decode(text, text);
+-- A board cursor (seasons.cursor_encode) back to its parts, after checking its mac for this
+-- board; XP400 when it is not one this board issued (another board or season, tampered,
+-- garbage). The macs are compared through sha256, so the comparison's time says nothing
+-- about how much of a guess was right.
+create or replace function seasons.cursor_decode(
+    p_board text, p_cursor text, out rank bigint, out xp bigint, out reached_at timestamptz, out user_id uuid
+)
+language plpgsql
+stable
+as $$
+declare
+    v_position text := substring(p_cursor from '^(.*)~[^~]*$');
+    v_mac text := substring(p_cursor from '~([^~]*)$');
+begin
+    if v_position is null
+       or sha256(convert_to(v_mac, 'UTF8')) <> sha256(convert_to(seasons.board_mac(p_board || '|' || v_position), 'UTF8')) then
+        raise exception 'invalid cursor: not one this board issued' using errcode = 'XP400';
+    end if;
+    rank := split_part(v_position, '~', 1)::bigint;
+    xp := split_part(v_position, '~', 2)::bigint;
+    reached_at := to_timestamp(split_part(v_position, '~', 3), 'YYYY-MM-DD"T"HH24:MI:SS.US') at time zone 'UTC';
+    user_id := split_part(v_position, '~', 4)::uuid;
+exception when data_exception then
+    raise exception 'malformed cursor' using errcode = 'XP400';
+end;
+$$;
+""",
+    'seasons/cursor_encode.sql': """-- drop: drop function if exists seasons.cursor_encode(text, bigint, bigint, timestamptz, uuid);
+-- The position after a board entry, URL-safe as it is: `rank~xp~reached_at~user_id~mac`, where
+-- mac = seasons.board_mac(board || '|' || position) and board names the board and season
+-- (`season:2026-12:reality`, `all-time`): a cursor only pages the board that issued it, and
+-- nobody can write one with a rank of their choosing.
+create or replace function seasons.cursor_encode(
+    p_board text, p_rank bigint, p_xp bigint, p_reached_at timestamptz, p_user_id uuid
+)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    v_position text := p_rank || '~' || p_xp || '~'
+                       || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '~' || p_user_id;
+begin
+    return v_position || '~' || seasons.board_mac(p_board || '|' || v_position);
+end;
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), signed for this season and mode, and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns json
+language plpgsql
+volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+    v_board text;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    v_board := 'season:' || v_season.id || ':' || p_mode;  -- what its cursors are signed for
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(v_board, p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_board, v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'xp/award.sql': """-- drop: drop function if exists xp.award(uuid, text, numeric, text, text, timestamptz, jsonb, text);
 -- Awards XP for an activity: XP = floor(units x xp_per_unit) after the daily cap in units (per
 -- user, activity and UTC day). Exactly once per (source, scope, idempotency key): a replay of
@@ -375,6 +586,150 @@ $$;
 }
 
 PREVIOUS: dict[str, str | None] = {
+    'seasons/all_time.sql': """-- drop: drop function if exists seasons.all_time(text, integer);
+-- The all-time board by total XP, live from xp.totals' ranking index, keyset-paginated like
+-- seasons.leaderboard (ties: whoever reached that total first, then user id).
+create or replace function seasons.all_time(p_cursor text, p_limit integer)
+returns json
+language plpgsql
+stable
+-- One generic plan for the page statement (see seasons.leaderboard).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+begin
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.*, u.username, u.display_name, u.avatar_url,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select t.user_id, t.total_xp as xp, t.reached_at, t.level from xp.totals t
+             where v_xp is not null and t.total_xp = v_xp and (t.reached_at, t.user_id) > (v_reached, v_user)
+             order by t.reached_at, t.user_id limit v_limit + 1)
+            union all
+            (select t.user_id, t.total_xp, t.reached_at, t.level from xp.totals t
+             where t.total_xp > 0 and (v_xp is null or t.total_xp < v_xp)
+             order by t.total_xp desc, t.reached_at, t.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
+    'seasons/board_mac.sql': None,
+    'seasons/cursor_decode.sql': """-- drop: drop function if exists seasons.cursor_decode(text);
+-- A board cursor `rank~xp~reached_at(UTC, microseconds)~user_id` back to its parts; XP400
+-- when it is not one of ours.
+create or replace function seasons.cursor_decode(
+    p_cursor text, out rank bigint, out xp bigint, out reached_at timestamptz, out user_id uuid
+)
+language plpgsql
+immutable
+as $$
+begin
+    rank := split_part(p_cursor, '~', 1)::bigint;
+    xp := split_part(p_cursor, '~', 2)::bigint;
+    reached_at := to_timestamp(split_part(p_cursor, '~', 3), 'YYYY-MM-DD"T"HH24:MI:SS.US') at time zone 'UTC';
+    user_id := split_part(p_cursor, '~', 4)::uuid;
+exception when others then
+    raise exception 'malformed cursor' using errcode = 'XP400';
+end;
+$$;
+""",
+    'seasons/cursor_encode.sql': """-- drop: drop function if exists seasons.cursor_encode(bigint, bigint, timestamptz, uuid);
+-- The position after a board entry, URL-safe as it is: `rank~xp~reached_at~user_id`.
+create or replace function seasons.cursor_encode(p_rank bigint, p_xp bigint, p_reached_at timestamptz, p_user_id uuid)
+returns text
+language sql
+stable
+as $$
+    select p_rank || '~' || p_xp || '~' || to_char(p_reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+           || '~' || p_user_id;
+$$;
+""",
+    'seasons/leaderboard.sql': """-- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
+-- A page of a season board, live from the ranking index: exact competition ranks on the total
+-- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
+-- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- that XP tie, then lower XP), so page n costs what page 1 costs.
+create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
+returns json
+language plpgsql
+volatile
+-- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
+-- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    v_season xp.seasons := seasons.resolve(p_season);
+    v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);
+    v_rank bigint := 0;
+    v_xp bigint := null;
+    v_reached timestamptz;
+    v_user uuid;
+    v_entries json := '[]'::json;
+    v_next text;
+begin
+    if p_mode not in ('reality', 'cyber') then
+        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+    end if;
+    if p_cursor is not null then
+        select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
+        from seasons.cursor_decode(p_cursor) c;
+    end if;
+    -- One statement builds the page (json_agg, not an array grown row by row).
+    with page as (
+        select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
+               case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,
+               row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n
+        from (
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where v_xp is not null and s.season_id = v_season.id and s.mode = p_mode and s.xp = v_xp
+               and (s.reached_at, s.user_id) > (v_reached, v_user)
+             order by s.reached_at, s.user_id limit v_limit + 1)
+            union all
+            (select s.user_id, s.xp, s.reached_at from xp.season_scores s
+             where s.season_id = v_season.id and s.mode = p_mode and s.xp > 0 and (v_xp is null or s.xp < v_xp)
+             order by s.xp desc, s.reached_at, s.user_id limit v_limit + 1)
+        ) p
+        join app.users u on u.id = p.user_id
+        left join xp.totals t on t.user_id = p.user_id
+        order by p.xp desc, p.reached_at, p.user_id
+        limit v_limit + 1
+    )
+    select coalesce(json_agg(seasons.board_entry(v_rank + n, user_id, username, display_name, avatar_url, xp, level)
+                              order by n) filter (where n <= v_limit), '[]'::json),
+           -- a next page exists when one more row came back: the cursor is this page's last line
+           case when count(*) > v_limit
+                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+      into v_entries, v_next
+      from page;
+    return json_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),
+                              'entries', v_entries, 'next_cursor', v_next);
+end;
+$$;
+""",
     'xp/award.sql': """-- drop: drop function if exists xp.award(uuid, text, numeric, text, text, timestamptz, jsonb);
 -- Awards XP for an activity: XP = floor(units x xp_per_unit) after the daily cap in units (per
 -- user, activity and UTC day). Exactly once per (source, idempotency key): a replay answers
