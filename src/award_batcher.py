@@ -47,6 +47,7 @@ class Award:
     occurred_at: datetime | None
     metadata: dict[str, Any]
     self_only: uuid.UUID | None
+    api_key_id: uuid.UUID | None = None  # a trusted caller's key: its idempotency namespace
 
 
 @dataclass(slots=True)
@@ -106,6 +107,7 @@ class AwardBatcher:
                 [a.occurred_at for a in awards],
                 [msgspec.json.encode(a.metadata).decode() for a in awards],
                 [a.self_only for a in awards],
+                [a.api_key_id for a in awards],
             )
         except BaseException as exc:  # the whole call failed: nothing of it was written
             for waiting in batch:

@@ -92,7 +92,8 @@ class XPController(Controller):
     async def award(self, request: Request[Any, Any, Any], data: XPEventCreate) -> Response[XPAward]:
         """Award XP for an activity: an API key with `xp:write` for any user (by id or discord_id);
         a user token only for `self_report` activities on themselves. 201 with the award; 200
-        with the original answer when the idempotency key was used before."""
+        with the original answer when this caller used the idempotency key before for the
+        same request; 409 when it used it for a different one."""
         principal = _principal(request)
         if (data.user.id is None) == (data.user.discord_id is None):
             raise ValidationException("user needs exactly one of id or discord_id")
@@ -111,6 +112,7 @@ class XPController(Controller):
                 occurred_at=data.occurred_at,
                 metadata=data.metadata or {},
                 self_only=None if trusted else principal.user_id,
+                api_key_id=principal.api_key_id if trusted else None,
             )
         )
         # Postgres's JSON goes out as it came: the XPAward shape, documented by the annotation.

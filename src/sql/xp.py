@@ -2,7 +2,7 @@
 
 # POST /xp/events: many awards in one call (src/award_batcher.py); metadata travels as JSON text.
 AWARD_EVENTS = (
-    "select item, error_code, replayed, body from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)"
+    "select item, error_code, replayed, body from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8, $9)"
 )
 ADJUST = "select xp.adjust($1, $2, $3, $4, $5, $6)"
 PROFILE = "select xp.profile($1)::text"

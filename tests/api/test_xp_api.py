@@ -186,3 +186,91 @@ async def test_awards_go_on_while_redis_is_down(client, app, user, api_key_facto
         await app.state.redis.aclose()
         app.state.redis = real
     assert answer.status_code == 201 and profile.status_code == 200
+
+
+async def test_two_api_keys_with_one_idempotency_key_both_book(client, user, db, api_key_factory) -> None:
+    """Keys are scoped to the calling API key: one service's key never replays another's award."""
+    client.cookies.clear()
+    bot, judge = await api_key_factory("xp:write"), await api_key_factory("xp:write")
+    first = await client.post("/api/v1/xp/events", json=_event(user["id"], "run_km", 2, key="msg-1"), headers=bot)
+    second = await client.post(
+        "/api/v1/xp/events", json=_event(user["id"], "code_review", 1, key="msg-1"), headers=judge
+    )
+    assert first.status_code == 201 and second.status_code == 201, second.text
+    assert second.json()["event_id"] != first.json()["event_id"] and not second.json()["replayed"]
+    assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", user["id"]) == 2
+    assert second.json()["total_xp"] == first.json()["xp_awarded"] + second.json()["xp_awarded"]
+
+
+async def test_same_key_with_a_different_request_is_409_and_books_nothing(client, user, db, api_key_factory) -> None:
+    client.cookies.clear()
+    bot = await api_key_factory("xp:write")
+    body = _event(user["id"], "run_km", 2, key="k-1", occurred_at="2026-12-01T10:00:00Z", metadata={"a": 1, "b": 2})
+    assert (await client.post("/api/v1/xp/events", json=body, headers=bot)).status_code == 201
+    for change in (
+        {"units": 3},
+        {"activity": "code_review"},
+        {"occurred_at": "2026-12-01T10:00:01Z"},
+        {"occurred_at": None},
+        {"metadata": {"a": 1}},
+    ):
+        reused = await client.post("/api/v1/xp/events", json={**body, **change}, headers=bot)
+        assert reused.status_code == 409, (change, reused.text)
+        assert "was already used for a different request" in reused.json()["detail"]
+    # The same request, written differently (units 2.0, another offset, key order): a replay.
+    same = {
+        **body,
+        "units": "2.0",
+        "occurred_at": "2026-12-01T11:00:00+01:00",
+        "metadata": {"b": 2, "a": 1},
+    }
+    replay = await client.post("/api/v1/xp/events", json=same, headers=bot)
+    assert replay.status_code == 200 and replay.json()["replayed"], replay.text
+    assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", user["id"]) == 1
+    assert await db.fetchval("select total_xp from xp.totals where user_id = $1", user["id"]) == 600
+
+
+async def test_concurrent_reuse_of_one_key_books_once(client, user, db, api_key_factory) -> None:
+    """Many connections, one key, two different requests: exactly one books; the same request
+    replays (200), the other one is refused (409)."""
+    import asyncio
+
+    client.cookies.clear()
+    bot = await api_key_factory("xp:write")
+    request_a = _event(user["id"], "run_km", 2, key="race")
+    request_b = _event(user["id"], "run_km", 3, key="race")
+    requests = [request_a if i % 2 else request_b for i in range(24)]
+    answers = await asyncio.gather(*(client.post("/api/v1/xp/events", json=r, headers=bot) for r in requests))
+    booked = [a for a in answers if a.status_code == 201]
+    assert len(booked) == 1, [a.status_code for a in answers]
+    winner = requests[answers.index(booked[0])]
+    for request, answer in zip(requests, answers, strict=True):
+        if answer is booked[0]:
+            continue
+        if request["units"] == winner["units"]:
+            assert answer.status_code == 200 and answer.json()["event_id"] == booked[0].json()["event_id"]
+        else:
+            assert answer.status_code == 409, answer.text
+    assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", user["id"]) == 1
+
+
+async def test_reuse_of_one_key_over_many_connections_books_once(db_pool, user, db) -> None:
+    """The same race below the batcher: 16 connections, each its own xp.award_events call."""
+    import asyncio
+
+    api_key = uuid.uuid4()
+    statement = "select * from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8, $9)"
+
+    async def one(units: int) -> str:
+        async with db_pool.acquire() as connection:
+            (row,) = await connection.fetch(
+                statement, [user["id"]], [None], ["run_km"], [units], ["wire"], [None], ["{}"], [None], [api_key]
+            )
+        if row["error_code"] is None:
+            return "replayed" if row["replayed"] else "booked"
+        assert row["error_code"] == "XP409" and "different request" in row["body"], row["body"]
+        return "conflict"
+
+    results = await asyncio.gather(*(one(1 + i % 2) for i in range(16)))
+    assert results.count("booked") == 1 and results.count("replayed") == 7 and results.count("conflict") == 8
+    assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", user["id"]) == 1

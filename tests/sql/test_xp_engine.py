@@ -63,15 +63,21 @@ award_step = st.tuples(
 @given(steps=st.lists(award_step, min_size=1, max_size=25))
 async def test_totals_equal_ledger_sums_for_any_sequence_of_awards(conn: asyncpg.Connection, steps) -> None:
     user_id = await _user(conn)
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, tuple[str, Decimal]]] = {}
     for activity, units, key_number in steps:
         key = f"{user_id}:{key_number}"
+        if key in seen and seen[key][1] != (activity, units):  # a reused key, another request: 409
+            with pytest.raises(asyncpg.PostgresError) as raised:
+                async with conn.transaction():
+                    await conn.fetchval("select xp.award($1, $2, $3, 'activity', $4)", user_id, activity, units, key)
+            assert raised.value.sqlstate == "XP409"
+            continue
         answer = await conn.fetchval("select xp.award($1, $2, $3, 'activity', $4)", user_id, activity, units, key)
         if key in seen:
-            assert answer["replayed"] and answer["event_id"] == seen[key]
+            assert answer["replayed"] and answer["event_id"] == seen[key][0]
         else:
             assert not answer["replayed"]
-            seen[key] = answer["event_id"]
+            seen[key] = (answer["event_id"], (activity, units))
     await _invariants(conn, user_id)
     assert await conn.fetchval("select count(*) from xp.ledger where user_id = $1", user_id) == len(seen)
 

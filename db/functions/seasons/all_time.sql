@@ -19,7 +19,7 @@ declare
 begin
     if p_cursor is not null then
         select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
-        from seasons.cursor_decode(p_cursor) c;
+        from seasons.cursor_decode('all-time', p_cursor) c;
     end if;
     -- One statement builds the page (json_agg, not an array grown row by row).
     with page as (
@@ -42,7 +42,7 @@ begin
                               order by n) filter (where n <= v_limit), '[]'::json),
            -- a next page exists when one more row came back: the cursor is this page's last line
            case when count(*) > v_limit
-                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+                then max(seasons.cursor_encode('all-time', v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
       into v_entries, v_next
       from page;
     return json_build_object('board', 'all-time', 'generated_at', now(), 'entries', v_entries, 'next_cursor', v_next);

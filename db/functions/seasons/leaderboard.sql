@@ -1,7 +1,7 @@
 -- drop: drop function if exists seasons.leaderboard(text, text, text, integer);
 -- A page of a season board, live from the ranking index: exact competition ranks on the total
 -- order (xp desc, reached_at, user_id). Keyset-paginated: the cursor is the last entry's
--- (rank, xp, reached_at, user_id), and the next page is read as two index ranges (the rest of
+-- (rank, xp, reached_at, user_id), signed for this season and mode, and the next page is read as two index ranges (the rest of
 -- that XP tie, then lower XP), so page n costs what page 1 costs.
 create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
 returns json
@@ -20,13 +20,15 @@ declare
     v_user uuid;
     v_entries json := '[]'::json;
     v_next text;
+    v_board text;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
     end if;
+    v_board := 'season:' || v_season.id || ':' || p_mode;  -- what its cursors are signed for
     if p_cursor is not null then
         select c.rank, c.xp, c.reached_at, c.user_id into v_rank, v_xp, v_reached, v_user
-        from seasons.cursor_decode(p_cursor) c;
+        from seasons.cursor_decode(v_board, p_cursor) c;
     end if;
     -- One statement builds the page (json_agg, not an array grown row by row).
     with page as (
@@ -52,7 +54,7 @@ begin
                               order by n) filter (where n <= v_limit), '[]'::json),
            -- a next page exists when one more row came back: the cursor is this page's last line
            case when count(*) > v_limit
-                then max(seasons.cursor_encode(v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
+                then max(seasons.cursor_encode(v_board, v_rank + n, xp, reached_at, user_id)) filter (where n = v_limit) end
       into v_entries, v_next
       from page;
     return json_build_object('season', seasons.season_json(v_season), 'mode', p_mode, 'generated_at', now(),

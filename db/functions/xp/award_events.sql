@@ -1,4 +1,4 @@
--- drop: drop function if exists xp.award_events(uuid[], text[], text[], numeric[], text[], timestamptz[], jsonb[], uuid[]);
+-- drop: drop function if exists xp.award_events(uuid[], text[], text[], numeric[], text[], timestamptz[], jsonb[], uuid[], uuid[]);
 -- POST /xp/events, batched: the API sends the awards that arrive while an earlier call is
 -- still running as one call (one round trip and one commit for all). Item i of every array is
 -- one xp.award_event call. Each runs in its own subtransaction, so one item's error (an unknown
@@ -9,7 +9,7 @@
 -- overflows.
 create or replace function xp.award_events(
     p_user_ids uuid[], p_discord_ids text[], p_activities text[], p_units numeric[], p_keys text[],
-    p_occurred_at timestamptz[], p_metadata jsonb[], p_self_only uuid[]
+    p_occurred_at timestamptz[], p_metadata jsonb[], p_self_only uuid[], p_api_keys uuid[] default null
 )
 returns table (item integer, error_code text, replayed boolean, body text)
 language plpgsql
@@ -34,7 +34,8 @@ begin
     for v_i in select i from generate_subscripts(p_keys, 1) as i order by v_users[i], i loop
         begin
             v_result := xp.award_event(coalesce(v_users[v_i], p_user_ids[v_i]), p_discord_ids[v_i], p_activities[v_i],
-                                       p_units[v_i], p_keys[v_i], p_occurred_at[v_i], p_metadata[v_i], p_self_only[v_i]);
+                                       p_units[v_i], p_keys[v_i], p_occurred_at[v_i], p_metadata[v_i], p_self_only[v_i],
+                                       p_api_keys[v_i]);
             item := v_i;
             error_code := null;
             replayed := (v_result->>'replayed')::boolean;

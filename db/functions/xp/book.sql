@@ -1,5 +1,5 @@
--- drop: drop function if exists xp.book(uuid, text, text, timestamptz, jsonb, text, integer, text, numeric, numeric, numeric);
--- Books one award, exactly once per (source, idempotency key): the core that xp.award,
+-- drop: drop function if exists xp.book(uuid, text, text, timestamptz, jsonb, text, integer, text, numeric, numeric, numeric, text, bytea);
+-- Books one award, exactly once per (source, scope, idempotency key): the core that xp.award,
 -- xp.award_fixed and xp.adjust share, flattened into one function because it is the hot path
 -- (every nested SQL-language call was planned afresh per call; plpgsql caches its plans).
 -- Steps, in one transaction: checks; lock the user's totals row (always first, so two awards
@@ -8,10 +8,14 @@
 -- p_cap units per user, activity and UTC day); the ledger row; totals with levels and layers;
 -- the season score of the mode; level-up and layer-up rows in the outbox; the stored answer.
 -- Keyed by user throughout: O(1) whatever the ledger size.
+-- p_scope namespaces the key (stored as `scope:key`; the 200-character limit is the caller's
+-- key's). p_fingerprint identifies the request (xp.award); a used key answers its original
+-- result only for the same fingerprint, else XP409. Rows without one (fixed awards,
+-- adjustments, awards booked before 0017) replay as before.
 create or replace function xp.book(
     p_user_id uuid, p_source text, p_key text, p_at timestamptz, p_metadata jsonb, p_mode text, p_xp integer,
     p_activity text default null, p_units numeric default null, p_xp_per_unit numeric default null,
-    p_cap numeric default null
+    p_cap numeric default null, p_scope text default null, p_fingerprint bytea default null
 )
 returns jsonb
 language plpgsql
@@ -31,10 +35,12 @@ declare
     v_event_id bigint;
     v_season_xp bigint := 0;
     v_result jsonb;
+    v_key text;
 begin
     if p_key is null or char_length(p_key) not between 1 and 200 then
         raise exception 'idempotency_key must be 1 to 200 characters' using errcode = 'XP422';
     end if;
+    v_key := case when p_scope is null then p_key else p_scope || ':' || p_key end;
     if p_at > now() + interval '5 minutes' then
         raise exception 'occurred_at is in the future' using errcode = 'XP422';
     end if;
@@ -53,10 +59,13 @@ begin
     end if;
     -- Under the lock no other award for this user can book the key; the primary key refuses
     -- the same key for another user.
-    select * into v_done from xp.idempotency where source = p_source and idempotency_key = p_key;
+    select * into v_done from xp.idempotency where source = p_source and idempotency_key = v_key;
     if found then
         if v_done.user_id <> p_user_id then
             raise exception 'idempotency key % was already used for another user', p_key using errcode = 'XP409';
+        end if;
+        if v_done.request_hash is distinct from p_fingerprint and v_done.request_hash is not null then
+            raise exception 'idempotency key % was already used for a different request', p_key using errcode = 'XP409';
         end if;
         return v_done.result || '{"replayed": true}'::jsonb;
     end if;
@@ -125,7 +134,7 @@ begin
     where user_id = p_user_id;
 
     insert into xp.ledger (user_id, activity_key, source, mode, units, xp, idempotency_key, occurred_at, metadata, season_id)
-    values (p_user_id, p_activity, p_source, p_mode, v_units, v_xp, p_key, p_at,
+    values (p_user_id, p_activity, p_source, p_mode, v_units, v_xp, v_key, p_at,
             coalesce(p_metadata, '{}'::jsonb) || case when v_units < p_units
                 then jsonb_build_object('requested_units', p_units) else '{}'::jsonb end,
             v_season.id)
@@ -181,8 +190,8 @@ begin
         'season_id', v_season.id,
         'season_xp', v_season_xp,
         'replayed', false);
-    insert into xp.idempotency (source, idempotency_key, user_id, event_id, result)
-    values (p_source, p_key, p_user_id, v_event_id, v_result);
+    insert into xp.idempotency (source, idempotency_key, user_id, event_id, result, request_hash)
+    values (p_source, v_key, p_user_id, v_event_id, v_result, p_fingerprint);
     return v_result;
 end;
 $$;
