@@ -7,6 +7,7 @@ embedded servers this run started; servers that were already running are left ru
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -35,10 +36,7 @@ def main() -> int:
         subprocess.run([*xpcore, "database", "upgrade", "--no-prompt"], env=env, check=True)
         subprocess.run([*xpcore, "seed", "demo"], env=env, check=True)
         print(f"xpcore dev: serving on http://{settings.host}:{settings.port} (docs at /schema)", flush=True)
-        server = subprocess.run(
-            [*xpcore, "run", "--host", settings.host, "--port", str(settings.port)], env=env, check=False
-        )
-        return server.returncode
+        return _serve([*xpcore, "run", "--host", settings.host, "--port", str(settings.port)], env)
     except KeyboardInterrupt:
         return 0
     except subprocess.CalledProcessError as exc:
@@ -49,6 +47,26 @@ def main() -> int:
 
             print("xpcore dev: stopping the embedded servers", flush=True)
             embedded.stop_all(settings.state_dir)
+
+
+def _serve(argv: list[str], env: dict[str, str]) -> int:
+    """Run the API and hand it Ctrl-C (or SIGTERM) to stop by itself, then wait for it.
+
+    `subprocess.run` kills its child 0.25 s after a KeyboardInterrupt, which cut the in-process
+    worker's clean stop short. The server runs in its own session, so a terminal's Ctrl-C
+    reaches only this process, which passes it on once per press (a second press makes
+    uvicorn stop at once)."""
+    server = subprocess.Popen(argv, env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        if server.poll() is None:
+            server.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    code = server.wait()
+    # a server stopped by our signal stopped as asked
+    return 0 if code in (0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM) else code
 
 
 if __name__ == "__main__":

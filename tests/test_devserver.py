@@ -39,7 +39,12 @@ def commands(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str,
         seen.append((args, env))
         return subprocess.CompletedProcess(args, 0)
 
+    def serve(args: list[str], env: dict[str, str]) -> int:
+        seen.append((args, env))
+        return 0
+
     monkeypatch.setattr(devserver.subprocess, "run", run)
+    monkeypatch.setattr(devserver, "_serve", serve)
     return seen
 
 

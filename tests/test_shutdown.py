@@ -127,3 +127,39 @@ def test_api_with_in_process_worker_stops_cleanly(test_env, tmp_path, signum) ->
     assert code == 0, stderr[-3000:]
     assert _errors(stderr) == [], stderr[-3000:]
     assert "Working shutting down" in stderr  # the worker was stopped, not dropped with the loop
+
+
+def test_make_devs_ctrl_c_lets_the_api_and_its_worker_stop_cleanly(test_env, tmp_path) -> None:
+    """`make dev` (src/devserver.py) passes Ctrl-C to the API it serves and waits: the
+    in-process worker stops, nothing is killed half-way."""
+    port = _free_port()
+    log = tmp_path / "stderr"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    with open(log, "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "src.devserver"],
+            cwd=tmp_path,  # no .env there
+            env=_env(test_env, XPCORE_PORT=str(port), XPCORE_HOST="127.0.0.1", PYTHONPATH=str(ROOT)),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+        try:
+            _wait_for(ready, process, timeout=120)
+            time.sleep(1.5)
+            process.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends
+            code = process.wait(timeout=40)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    stderr = log.read_text()
+    assert code == 0, stderr[-3000:]
+    assert _errors(stderr) == [], stderr[-3000:]
+    assert "Working shutting down" in stderr, stderr[-3000:]
