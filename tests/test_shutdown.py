@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -68,28 +70,45 @@ def _wait_for(stream_check, process: subprocess.Popen[str], timeout: float = 60)
     raise AssertionError("the process did not come up")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_workers_run_stops_cleanly(test_env, tmp_path, signum) -> None:
-    log = tmp_path / "stderr"
-    with open(log, "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "src.cli", "workers", "run"],
-            cwd=ROOT,
-            env=_env(test_env),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            text=True,
-        )
+def _health_answers(port: int) -> Callable[[], bool]:
+    def ready() -> bool:
         try:
-            _wait_for(lambda: "Worker starting" in log.read_text(), process)
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ready
+
+
+def _run_then_stop(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path, ready: Callable[[], bool], signum: int, up_s: float = 60
+) -> tuple[int, str]:
+    """Start a real process, wait until `ready`, let it work a moment, send `signum`."""
+    with open(log, "w") as err:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        try:
+            _wait_for(ready, process, timeout=up_s)
             time.sleep(1.5)  # let it schedule and run a first round of cron jobs
             process.send_signal(signum)
-            code = process.wait(timeout=30)
+            code = process.wait(timeout=40)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    stderr = log.read_text()
+    return code, log.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_workers_run_stops_cleanly(test_env, tmp_path, signum) -> None:
+    log = tmp_path / "stderr"
+    code, stderr = _run_then_stop(
+        [sys.executable, "-m", "src.cli", "workers", "run"],
+        _env(test_env),
+        ROOT,
+        log,
+        lambda: "Worker starting" in log.read_text(),
+        signum,
+    )
     assert code == 0, stderr[-3000:]
     assert _errors(stderr) == [], stderr[-3000:]
 
@@ -97,33 +116,14 @@ def test_workers_run_stops_cleanly(test_env, tmp_path, signum) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_api_with_in_process_worker_stops_cleanly(test_env, tmp_path, signum) -> None:
     port = _free_port()
-    log = tmp_path / "stderr"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    with open(log, "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "src.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=_env(test_env, XPCORE_WORKER_IN_PROCESS="true"),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            text=True,
-        )
-        try:
-            _wait_for(ready, process)
-            time.sleep(1.5)
-            process.send_signal(signum)
-            code = process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    stderr = log.read_text()
+    code, stderr = _run_then_stop(
+        [sys.executable, "-m", "src.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+        _env(test_env, XPCORE_WORKER_IN_PROCESS="true"),
+        ROOT,
+        tmp_path / "stderr",
+        _health_answers(port),
+        signum,
+    )
     assert code == 0, stderr[-3000:]
     assert _errors(stderr) == [], stderr[-3000:]
     assert "Working shutting down" in stderr  # the worker was stopped, not dropped with the loop
@@ -133,33 +133,15 @@ def test_make_devs_ctrl_c_lets_the_api_and_its_worker_stop_cleanly(test_env, tmp
     """`make dev` (src/devserver.py) passes Ctrl-C to the API it serves and waits: the
     in-process worker stops, nothing is killed half-way."""
     port = _free_port()
-    log = tmp_path / "stderr"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    with open(log, "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "src.devserver"],
-            cwd=tmp_path,  # no .env there
-            env=_env(test_env, XPCORE_PORT=str(port), XPCORE_HOST="127.0.0.1", PYTHONPATH=str(ROOT)),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            text=True,
-        )
-        try:
-            _wait_for(ready, process, timeout=120)
-            time.sleep(1.5)
-            process.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends
-            code = process.wait(timeout=40)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    stderr = log.read_text()
+    code, stderr = _run_then_stop(
+        [sys.executable, "-m", "src.devserver"],
+        _env(test_env, XPCORE_PORT=str(port), XPCORE_HOST="127.0.0.1", PYTHONPATH=str(ROOT)),
+        tmp_path,  # no .env there
+        tmp_path / "stderr",
+        _health_answers(port),
+        signal.SIGINT,  # what a terminal's Ctrl-C sends
+        up_s=120,
+    )
     assert code == 0, stderr[-3000:]
     assert _errors(stderr) == [], stderr[-3000:]
     assert "Working shutting down" in stderr, stderr[-3000:]

@@ -7,27 +7,12 @@ import uuid
 from typing import Any
 
 import msgspec
-import pytest
 
 from src.answers.platform import Jwks
+from tests.api.openapi_document import operations
 
-METHODS = {"get", "post", "put", "patch", "delete"}
 # Answers that have no JSON shape to give.
 NOT_JSON = {("/metrics", "get"): "Prometheus text"}
-
-
-@pytest.fixture(scope="module")
-async def document(client) -> dict[str, Any]:
-    answer = await client.get("/schema/openapi.json")
-    assert answer.status_code == 200
-    return answer.json()
-
-
-def _operations(document: dict[str, Any]):
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield path, method, operation
 
 
 def _untyped(schema: dict[str, Any], components: dict[str, Any], seen: frozenset[str] = frozenset()) -> str | None:
@@ -55,7 +40,7 @@ async def test_every_answer_is_documented_with_its_shape(document) -> None:
     components = document["components"]["schemas"]
     untyped = []
     typed = 0
-    for path, method, operation in _operations(document):
+    for path, method, operation in operations(document):
         for code, response in operation["responses"].items():
             if not code.startswith("2"):
                 continue

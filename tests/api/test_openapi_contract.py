@@ -3,25 +3,7 @@ each operation accepts, and every error described as the problem document the AP
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-@pytest.fixture(scope="module")
-async def document(client) -> dict[str, Any]:
-    answer = await client.get("/schema/openapi.json")
-    assert answer.status_code == 200
-    return answer.json()
-
-
-def _operations(document: dict[str, Any]):
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield path, method, operation
+from tests.api.openapi_document import operations
 
 
 async def test_the_document_is_valid_openapi_3_1(document) -> None:
@@ -38,7 +20,7 @@ async def test_security_schemes_and_each_guarded_operation_names_them(document) 
     assert (schemes["api_key"]["in"], schemes["api_key"]["name"]) == ("header", "X-API-Key")
     for scope in ("xp:write", "challenges:judge", "users:read"):
         assert scope in schemes["api_key"]["description"]
-    ops = {(path, method): op for path, method, op in _operations(document)}
+    ops = {(path, method): op for path, method, op in operations(document)}
     assert ops[("/api/v1/users/me", "get")]["security"] == [{"bearer": []}, {"cookie": []}]
     # unsafe methods with the cookie need the CSRF header too
     assert {"cookie": [], "csrf": []} in ops[("/api/v1/users/me", "patch")]["security"]
@@ -52,7 +34,7 @@ async def test_security_schemes_and_each_guarded_operation_names_them(document) 
 
 async def test_every_guarded_operation_is_documented_as_guarded(client, document) -> None:
     """Anonymous calls to an operation that declares no security must not answer 401."""
-    for path, method, operation in _operations(document):
+    for path, method, operation in operations(document):
         if "security" in operation or "{" in path or method != "get":
             continue
         answer = await client.get(path)
@@ -62,7 +44,7 @@ async def test_every_guarded_operation_is_documented_as_guarded(client, document
 async def test_every_error_is_an_rfc_9457_problem(document) -> None:
     problem = document["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail"}
-    for path, method, operation in _operations(document):
+    for path, method, operation in operations(document):
         errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
         assert "400" in errors and "503" in errors, (path, method)
         if "security" in operation:
@@ -91,9 +73,9 @@ async def test_the_description_lists_every_area_that_exists(document) -> None:
 
 
 async def test_operation_ids_are_the_handlers_names_and_unique(document) -> None:
-    ids = [operation["operationId"] for _path, _method, operation in _operations(document)]
+    ids = [operation["operationId"] for _path, _method, operation in operations(document)]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
-    ops = {(path, method): op for path, method, op in _operations(document)}
+    ops = {(path, method): op for path, method, op in operations(document)}
     assert ops[("/api/v1/xp/events", "post")]["operationId"] == "award"
     assert ops[("/api/v1/seasons/{season_id}/leaderboards/{mode}/me", "get")]["operationId"] == "aroundMe"
 
