@@ -7,29 +7,18 @@ from typing import Any
 import msgspec
 from litestar import Response
 
+from src.answers.users import User
 from src.auth.cookies import set_auth_cookies
 from src.auth.tokens import issue_access, new_refresh_token, refresh_hash
 from src.settings import Settings
 from src.sql import auth as sql
 
 
-class UserOut(msgspec.Struct):
-    id: str
-    username: str
-    display_name: str | None
-    email: str | None
-    avatar_url: str | None
-    bio: str | None
-    discord_id: str | None
-    roles: list[str]
-    created_at: str
-
-
 class TokenPair(msgspec.Struct):
     access_token: str
     refresh_token: str
     expires_in: int
-    user: UserOut
+    user: User
     token_type: str = "Bearer"
 
 
@@ -38,7 +27,7 @@ def token_pair(settings: Settings, user: dict[str, Any], session_id: Any, refres
         access_token=issue_access(settings, user, session_id),
         refresh_token=refresh,
         expires_in=settings.jwt.access_ttl_s,
-        user=msgspec.convert(user, UserOut),
+        user=msgspec.convert(user, User),
     )
 
 

@@ -12,7 +12,6 @@ from litestar.exceptions import NotFoundException, ValidationException
 from src.answers import documented
 from src.answers import users as answers
 from src.auth.cookies import clear_auth_cookies
-from src.auth.session import UserOut
 from src.guards import requires_scope, requires_user
 from src.sql import auth as sql
 
@@ -42,19 +41,19 @@ class UsersController(Controller):
     tags = ["users"]
 
     @get("/me", guards=[requires_user], responses=documented(answers.User, "The caller's account"))
-    async def me(self, request: Request[Any, Any, Any]) -> UserOut:
+    async def me(self, request: Request[Any, Any, Any]) -> answers.User:
         user = await request.app.state.db.fetchval(sql.USER_ME, request.user.user_id)
         if user is None:
             raise NotFoundException("this account no longer exists")
-        return msgspec.convert(user, UserOut)
+        return msgspec.convert(user, answers.User)
 
     @patch("/me", guards=[requires_user], responses=documented(answers.User, "The account, changed"))
-    async def update_me(self, request: Request[Any, Any, Any], data: UserUpdate) -> UserOut:
+    async def update_me(self, request: Request[Any, Any, Any], data: UserUpdate) -> answers.User:
         """Change username, display name, avatar or bio; a taken username is a 409."""
         user = await request.app.state.db.fetchval(sql.USER_UPDATE, request.user.user_id, msgspec.to_builtins(data))
         if user is None:
             raise NotFoundException("this account no longer exists")
-        return msgspec.convert(user, UserOut)
+        return msgspec.convert(user, answers.User)
 
     @delete("/me", guards=[requires_user], status_code=204)
     async def delete_me(self, request: Request[Any, Any, Any]) -> Response[None]:
@@ -78,14 +77,14 @@ class UsersController(Controller):
     @get("/lookup", guards=[requires_scope("users:read")], responses=documented(answers.User, "The user"))
     async def lookup(
         self, request: Request[Any, Any, Any], id: uuid.UUID | None = None, discord_id: str | None = None
-    ) -> UserOut:
+    ) -> answers.User:
         """For trusted services (API key with users:read): a user by id or Discord id."""
         if (id is None) == (discord_id is None):
             raise ValidationException("give exactly one of id or discord_id")
         user = await request.app.state.db.fetchval(sql.USER_LOOKUP, id, discord_id)
         if user is None:
             raise NotFoundException("no such user")
-        return msgspec.convert(user, UserOut)
+        return msgspec.convert(user, answers.User)
 
     @get("/{username:str}", responses=documented(answers.PublicProfile, "The user's public profile"))
     async def public(self, request: Request[Any, Any, Any], username: str) -> PublicUser:
