@@ -18,7 +18,7 @@ help:
 	@echo "make test      the whole suite (real Postgres and Redis; embedded when no URLs are set)"
 	@echo "make lint      ruff format --check, ruff check, mypy src"
 	@echo "make migrate   xpcore database upgrade"
-	@echo "make revision m='what changed'   freeze changed db/functions files into a revision"
+	@echo "make revision m='what changed'   a new DDL revision (functions need none: edit db/functions)"
 	@echo "make down      stop the embedded servers"
 	@echo "make bench     run the benchmarks in bench/ (see bench/README.md)"
 

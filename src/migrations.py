@@ -1,33 +1,49 @@
-"""Migration mechanics: run SQL bodies inside Alembic's transaction, and write revisions
-from changed `db/functions` files.
+"""Migration mechanics: versioned DDL revisions, then the db/functions files as repeatable
+scripts, then db/after_migrate.sql.
 
-A revision module declares `SCHEMA_UP`/`SCHEMA_DOWN` (hand-written DDL), `FUNCTIONS` (frozen
-copies of the `db/functions` files it installs, keyed by path under `db/functions/`),
-`PREVIOUS` (the text each of those files had before, or None when new) and optionally
-`DATA_UP`/`DATA_DOWN`. Revisions never read `db/functions` at upgrade time, so old revisions
-replay history exactly. Every function file starts with a `-- drop: ...` line: the statement
-that removes what it creates, used when a revision that introduced it is downgraded.
+- **Revisions** (`db/migrations/versions/`) hold tables, indexes, columns and data fixes. They
+  run in order, once, each in its own transaction. Roll-forward only: undoing one is a new
+  revision.
+- **db/functions/<area>/*.sql** hold every function, view and trigger, edited in place. After
+  the revisions, `sync_functions` applies each file whose text differs from what this database
+  last applied (a sha256 per file in `xpcore_scripts`), in path order with function bodies
+  checked at call time, so files may refer to each other in any order. Each file starts with a
+  `-- drop: ...` line that removes what it creates: it runs when the file is deleted, when its
+  drop line changes (a new signature: the old one must go) and when `create or replace` cannot
+  change an object in place (a new return type).
+- **db/after_migrate.sql** runs after every upgrade: idempotent grants and first-install data.
+
+Why not frozen copies in each revision: 17 revisions had grown to 7,050 lines, most of them old
+copies of functions kept for replay and downgrade, and a reviewer could not see what changed.
+Now a function's history is `git log db/functions/...`, and the drift test proves a database
+equals the files.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from src.settings import ROOT
+
+if TYPE_CHECKING:
+    import asyncpg
 
 MIGRATIONS_DIR = ROOT / "db" / "migrations"
 VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 FUNCTIONS_DIR = ROOT / "db" / "functions"
+AFTER_MIGRATE = ROOT / "db" / "after_migrate.sql"
 VERSION_TABLE = "alembic_versions"
+SCRIPTS_TABLE = "public.xpcore_scripts"
 _DROP = re.compile(r"^--\s*drop:\s*(.+)$", re.MULTILINE)
+# One upgrade at a time per database (two `migrate` containers starting together).
+_LOCK_KEY = 0x7870636F7265  # "xpcore"
+_CANNOT_CHANGE_IN_PLACE = {"42P13", "42P16", "42809"}  # return type, view columns, object kind
 
 
-# --- executing inside a revision -------------------------------------------------------------
+# --- inside a revision ---------------------------------------------------------------------
 
 
 def run_sql(sql: str) -> None:
@@ -50,6 +66,16 @@ def run_sql(sql: str) -> None:
     await_only(driver.execute(sql))
 
 
+def roll_forward_only(revision: str) -> None:
+    raise RuntimeError(
+        f"revision {revision} cannot be downgraded: xpcore migrations are roll-forward only. "
+        "Undo a change with a new revision (and restore a backup to go back to older code)."
+    )
+
+
+# --- the repeatable scripts ------------------------------------------------------------------
+
+
 def drop_statement(path: str, text: str) -> str:
     match = _DROP.search(text)
     if not match:
@@ -57,25 +83,120 @@ def drop_statement(path: str, text: str) -> str:
     return match.group(1).strip()
 
 
-def apply_revision(schema_up: str, functions: Mapping[str, str], data_up: str = "") -> None:
-    run_sql(schema_up)
-    for _path, text in functions.items():
-        run_sql(text)
-    run_sql(data_up)
+def function_files(directory: Path | None = None) -> dict[str, str]:
+    """db/functions/**/*.sql keyed by relative path, in the order they are applied."""
+    root = directory or FUNCTIONS_DIR
+    files = sorted(root.rglob("*.sql"))
+    return {p.relative_to(root).as_posix(): p.read_text() for p in files}
 
 
-def revert_revision(
-    schema_down: str, functions: Mapping[str, str], previous: Mapping[str, str | None], data_down: str = ""
-) -> None:
-    run_sql(data_down)
-    # Reverse order: later files may depend on earlier ones.
-    for path in reversed(list(functions)):
-        old = previous.get(path)
-        run_sql(old if old is not None else drop_statement(path, functions[path]))
-    run_sql(schema_down)
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- reading the chain -------------------------------------------------------------------------
+_SCRIPTS_DDL = f"""
+create table if not exists {SCRIPTS_TABLE} (
+    path           text primary key,
+    sha256         text not null,
+    drop_statement text not null,
+    applied_at     timestamptz not null default now()
+);
+comment on table {SCRIPTS_TABLE} is 'db/functions files as this database last applied them (src/migrations.py)';
+"""
+
+
+async def _applied(conn: asyncpg.Connection) -> dict[str, tuple[str, str]]:
+    exists = await conn.fetchval("select to_regclass($1) is not null", SCRIPTS_TABLE)
+    if not exists:
+        return {}
+    rows = await conn.fetch(f"select path, sha256, drop_statement from {SCRIPTS_TABLE}")
+    return {r["path"]: (r["sha256"], r["drop_statement"]) for r in rows}
+
+
+async def pending_functions(conn: asyncpg.Connection, directory: Path | None = None) -> dict[str, str]:
+    """path -> 'new' | 'changed' | 'removed' for every file this database has not applied."""
+    applied = await _applied(conn)
+    files = function_files(directory)
+    pending = {path: "removed" for path in applied if path not in files}
+    for path, text in files.items():
+        if path not in applied:
+            pending[path] = "new"
+        elif applied[path][0] != checksum(text):
+            pending[path] = "changed"
+    return dict(sorted(pending.items()))
+
+
+async def sync_functions(
+    conn: asyncpg.Connection, directory: Path | None = None, after_migrate: Path | None = AFTER_MIGRATE
+) -> list[str]:
+    """Apply every new or changed db/functions file, drop removed ones, then after_migrate.sql.
+
+    Runs in one transaction: a failing file leaves the database as it was. Returns the paths
+    applied or dropped.
+    """
+    files = function_files(directory)
+    for path, text in files.items():
+        drop_statement(path, text)  # every file must say how to remove it, before anything runs
+    after = _read(after_migrate)
+    touched: list[str] = []
+    async with conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await conn.execute(_SCRIPTS_DDL)
+        # Bodies are checked when called, not when created: files apply in path order even
+        # when one calls a function defined in a later file.
+        await conn.execute("set local check_function_bodies = off")
+        applied = await _applied(conn)
+        for path in sorted(set(applied) - set(files), reverse=True):
+            await conn.execute(applied[path][1])
+            await conn.execute(f"delete from {SCRIPTS_TABLE} where path = $1", path)
+            touched.append(path)
+        for path, text in files.items():
+            digest, drop = checksum(text), drop_statement(path, text)
+            before = applied.get(path)
+            if before is not None and before[0] == digest:
+                continue
+            if before is not None and before[1] != drop:
+                await conn.execute(before[1])  # the old signature goes, or it would linger beside the new
+            try:
+                async with conn.transaction():
+                    await conn.execute(text)
+            except _postgres_error() as exc:
+                if getattr(exc, "sqlstate", None) not in _CANNOT_CHANGE_IN_PLACE:
+                    raise _in_file(path, exc) from exc
+                await conn.execute(drop)
+                try:
+                    await conn.execute(text)
+                except _postgres_error() as again:
+                    raise _in_file(path, again) from again
+            await conn.execute(
+                f"""insert into {SCRIPTS_TABLE} (path, sha256, drop_statement) values ($1, $2, $3)
+                    on conflict (path) do update set sha256 = excluded.sha256,
+                        drop_statement = excluded.drop_statement, applied_at = now()""",
+                path,
+                digest,
+                drop,
+            )
+            touched.append(path)
+        if after:
+            await conn.execute(after)
+    return touched
+
+
+def _read(path: Path | None) -> str:
+    return path.read_text() if path is not None and path.exists() else ""
+
+
+def _postgres_error() -> type[Exception]:
+    import asyncpg
+
+    return asyncpg.PostgresError
+
+
+def _in_file(path: str, exc: Exception) -> RuntimeError:
+    return RuntimeError(f"db/functions/{path}: {exc}")
+
+
+# --- the revision chain ----------------------------------------------------------------------
 
 
 def script_directory():  # type: ignore[no-untyped-def]
@@ -94,153 +215,17 @@ def head_revision() -> str:
     return str(head)
 
 
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_xpcore_rev_{path.stem}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def write_revision(message: str, revision: str | None = None) -> Path:
+    """A new DDL revision on top of the head, from db/migrations/script.py.mako."""
+    from alembic import command
+    from alembic.config import Config
 
-
-def revisions_in_order() -> list[tuple[str, Path]]:
-    scripts = list(script_directory().walk_revisions())  # head first
-    return [(s.revision, Path(s.path)) for s in reversed(scripts)]
-
-
-def frozen_functions() -> dict[str, str]:
-    """The text of each function file as the latest revision that installed it froze it."""
-    frozen: dict[str, str] = {}
-    for _rev, path in revisions_in_order():
-        frozen.update(getattr(_load(path), "FUNCTIONS", {}))
-    return frozen
-
-
-def function_files() -> dict[str, str]:
-    """db/functions/**/*.sql, keyed by relative path, in the order they are applied."""
-    files = sorted(FUNCTIONS_DIR.rglob("*.sql"))
-    return {p.relative_to(FUNCTIONS_DIR).as_posix(): p.read_text() for p in files}
-
-
-def changed_functions() -> dict[str, tuple[str, str | None]]:
-    """path -> (current text, frozen text or None) for every file that differs from history."""
-    frozen = frozen_functions()
-    return {path: (text, frozen.get(path)) for path, text in function_files().items() if frozen.get(path) != text}
-
-
-# --- writing a revision ------------------------------------------------------------------------
-
-_TEMPLATE = '''"""{message}
-
-Revision ID: {revision}
-Revises: {down_revision}
-Create Date: {created}
-
-Written by `xpcore db-functions revision`: FUNCTIONS holds frozen copies of the db/functions
-files this revision installs; PREVIOUS holds what they replaced (None: new, dropped on
-downgrade). Add hand-written DDL to SCHEMA_UP/SCHEMA_DOWN.
-"""
-
-from src.migrations import apply_revision, revert_revision
-
-revision = {revision!r}
-down_revision = {down_revision!r}
-branch_labels = None
-depends_on = None
-
-SCHEMA_UP = """
-"""
-
-SCHEMA_DOWN = """
-"""
-
-FUNCTIONS: dict[str, str] = {{
-{functions}}}
-
-PREVIOUS: dict[str, str | None] = {{
-{previous}}}
-
-
-def upgrade() -> None:
-    apply_revision(SCHEMA_UP, FUNCTIONS)
-
-
-def downgrade() -> None:
-    revert_revision(SCHEMA_DOWN, FUNCTIONS, PREVIOUS)
-'''
-
-
-def _literal(text: str | None) -> str:
-    if text is None:
-        return "None"
-    if '"""' not in text and not text.endswith(("\\", '"')):
-        return 'r"""' + text + '"""' if "\\" in text else '"""' + text + '"""'
-    return repr(text)
-
-
-def _revision_path(revision: str) -> Path | None:
-    script = script_directory().get_revision(revision)
-    return Path(script.path) if script is not None else None
-
-
-def _changed_since(frozen: dict[str, str]) -> dict[str, tuple[str, str | None]]:
-    return {path: (text, frozen.get(path)) for path, text in function_files().items() if frozen.get(path) != text}
-
-
-def _blocks(changed: dict[str, tuple[str, str | None]]) -> tuple[str, str]:
-    for path, (text, _) in changed.items():
-        drop_statement(path, text)  # fail early when a new file lacks its drop line
-    functions = "".join(f"    {path!r}: {_literal(text)},\n" for path, (text, _) in changed.items())
-    previous = "".join(f"    {path!r}: {_literal(old)},\n" for path, (_, old) in changed.items())
-    return functions, previous
-
-
-_FUNCTIONS_BLOCK = re.compile(r"^FUNCTIONS: dict\[str, str\] = \{\n.*?^\}\n", re.MULTILINE | re.DOTALL)
-_PREVIOUS_BLOCK = re.compile(r"^PREVIOUS: dict\[str, str \| None\] = \{\n.*?^\}\n", re.MULTILINE | re.DOTALL)
-
-
-def update_revision(revision: str) -> Path:
-    """Re-freeze the head revision `revision` from the current files (for unreleased work).
-
-    Keeps its hand-written SCHEMA_UP/SCHEMA_DOWN; rewrites FUNCTIONS and PREVIOUS as if the
-    revision were written now on top of its parent.
-    """
-    path = _revision_path(revision)
-    if path is None:
-        raise ValueError(f"no revision {revision!r}")
-    if head_revision() != revision:
-        raise ValueError(f"revision {revision!r} is not the head; only unreleased head revisions may be rewritten")
-    frozen: dict[str, str] = {}
-    for rev, rev_path in revisions_in_order():
-        if rev == revision:
-            break
-        frozen.update(getattr(_load(rev_path), "FUNCTIONS", {}))
-    functions, previous = _blocks(_changed_since(frozen))
-    text = path.read_text()
-    text = _FUNCTIONS_BLOCK.sub(lambda _: "FUNCTIONS: dict[str, str] = {\n" + functions + "}\n", text, count=1)
-    text = _PREVIOUS_BLOCK.sub(lambda _: "PREVIOUS: dict[str, str | None] = {\n" + previous + "}\n", text, count=1)
-    path.write_text(text)
-    return path
-
-
-def write_revision(message: str, revision: str | None = None) -> Path | None:
-    """Write a revision for every changed function file; None when nothing changed."""
-    changed = changed_functions()
-    if not changed:
-        return None
     down = script_directory().get_current_head()
     if revision is None:
         number = int(re.sub(r"\D", "", down or "") or 0) + 1
         revision = f"{number:04d}"
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "functions"
-    functions, previous = _blocks(changed)
-    body = _TEMPLATE.format(
-        message=message,
-        revision=revision,
-        down_revision=down,
-        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        functions=functions,
-        previous=previous,
-    )
-    target = VERSIONS_DIR / f"{revision}_{slug}.py"
-    target.write_text(body)
-    return target
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = command.revision(config, message=message, rev_id=revision)
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

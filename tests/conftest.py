@@ -126,7 +126,8 @@ def _redis_server_url() -> str:
 
 def migrations_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in [*sorted((ROOT / "db" / "migrations").rglob("*.py")), ROOT / "src" / "migrations.py"]:
+    sources = [*sorted((ROOT / "db" / "migrations").rglob("*.py")), *sorted((ROOT / "db" / "functions").rglob("*.sql"))]
+    for path in [*sources, ROOT / "db" / "after_migrate.sql", ROOT / "src" / "migrations.py"]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -1,7 +1,8 @@
-"""Alembic environment: online, asyncpg, every revision in one transaction.
+"""Alembic environment: online, asyncpg, one transaction per revision, then db/functions.
 
 Driven by advanced-alchemy's `xpcore database ...` group (which hands us `config.engine`) or by
-`src.migrations`/tests (which pass a URL in `config.attributes["url"]`).
+`src.migrations`/tests (which pass a URL in `config.attributes["url"]`). After an upgrade the
+db/functions files and db/after_migrate.sql are applied (src/migrations.sync_functions).
 """
 
 import asyncio
@@ -41,8 +42,19 @@ async def run_migrations_online() -> None:
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
         await connection.commit()
+        if _is_upgrade():
+            from src.migrations import sync_functions
+
+            raw = await connection.get_raw_connection()
+            await sync_functions(raw.driver_connection)
     if owned:
         await engine.dispose()
+
+
+def _is_upgrade() -> bool:
+    """Only `upgrade` applies db/functions; `current`, `history`, `downgrade` leave them alone."""
+    fn = context.get_context().opts.get("fn")
+    return getattr(fn, "__name__", "") == "upgrade"
 
 
 if context.is_offline_mode():

@@ -1,41 +1,53 @@
-"""`xpcore db-functions`: keep migrations in step with the readable db/functions files."""
+"""`xpcore db-functions`: the db/functions files against what a database has applied."""
 
 from __future__ import annotations
+
+import asyncio
 
 import click
 
 from src import migrations
+from src.db import Database
+from src.settings import get_settings
 
 
-@click.group(name="db-functions", help="Write migration revisions from changed db/functions files.")
+@click.group(name="db-functions", help="db/functions: what this database has not applied yet, and new revisions.")
 def db_functions() -> None:
     pass
 
 
-@db_functions.command(name="status", help="List db/functions files that differ from the migrations.")
+@db_functions.command(name="status", help="List db/functions files this database has not applied (exit 1 if any).")
 def status() -> None:
-    changed = migrations.changed_functions()
-    if not changed:
-        click.echo("db/functions matches the migrations")
+    async def pending() -> dict[str, str]:
+        import asyncpg
+
+        db = Database(get_settings())
+        try:
+            await db.pool()  # attaches the embedded server when no DATABASE_URL is set
+            conn = await asyncpg.connect(db.dsn)
+            try:
+                return await migrations.pending_functions(conn)
+            finally:
+                await conn.close()
+        finally:
+            await db.close()
+
+    pending_files = asyncio.run(pending())
+    if not pending_files:
+        click.echo("the database has applied every db/functions file")
         return
-    for path, (_, old) in changed.items():
-        click.echo(f"{'new' if old is None else 'changed'}: db/functions/{path}")
+    for path, state in pending_files.items():
+        click.echo(f"{state}: db/functions/{path}")
+    click.echo("run `xpcore database upgrade` to apply them")
     raise SystemExit(1)
 
 
-@db_functions.command(name="revision", help="Freeze changed db/functions files into a new revision.")
+@db_functions.command(name="revision", help="Write a new DDL revision (tables, columns, indexes, data fixes).")
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 @click.option("--rev-id", default=None, help="Revision id (default: the next number).")
 def revision(message: str, rev_id: str | None) -> None:
     path = migrations.write_revision(message, rev_id)
-    if path is None:
-        click.echo("nothing to do: db/functions matches the migrations")
-        return
-    click.echo(f"wrote {path.relative_to(migrations.ROOT)}; add any table DDL to SCHEMA_UP/SCHEMA_DOWN")
-
-
-@db_functions.command(name="refreeze", help="Rewrite the unreleased head revision REV from the current files.")
-@click.argument("rev")
-def refreeze(rev: str) -> None:
-    path = migrations.update_revision(rev)
-    click.echo(f"re-froze {path.relative_to(migrations.ROOT)}")
+    click.echo(
+        f"wrote {path.relative_to(migrations.ROOT)}: put its DDL in SCHEMA. Functions, views and "
+        "triggers need no revision: edit db/functions and run `xpcore database upgrade`."
+    )

@@ -1,4 +1,4 @@
--- drop: drop function if exists auth.sessions_end_on_user_change() cascade;
+-- drop: drop trigger if exists users_sessions_end on app.users; drop function if exists auth.sessions_end_on_user_change();
 -- Trigger on app.users: when a user's roles change (an admin granted or took one) or the user
 -- is deleted, every session ends, so no refresh mints tokens with the old roles.
 create or replace function auth.sessions_end_on_user_change()
@@ -13,3 +13,9 @@ begin
     return new;
 end;
 $$;
+
+create or replace trigger users_sessions_end
+after update of roles, deleted_at on app.users
+for each row
+when (old.roles is distinct from new.roles or (old.deleted_at is null and new.deleted_at is not null))
+execute function auth.sessions_end_on_user_change();
