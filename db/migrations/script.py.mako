@@ -4,31 +4,25 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
-Hand-written revision. For changed db/functions files prefer `make revision m="..."`, which
-freezes their text into FUNCTIONS for you.
+Tables, indexes, columns, data fixes: DDL only. Functions, views and triggers are edited in
+place in db/functions and applied after the revisions (see docs/architecture.md, Migrations).
+Roll-forward only: undoing this is a new revision.
 """
 
-from src.migrations import apply_revision, revert_revision
+from src.migrations import roll_forward_only, run_sql
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
 
-SCHEMA_UP = """
+SCHEMA = """
 """
-
-SCHEMA_DOWN = """
-"""
-
-FUNCTIONS: dict[str, str] = {}
-
-PREVIOUS: dict[str, str | None] = {}
 
 
 def upgrade() -> None:
-    apply_revision(SCHEMA_UP, FUNCTIONS)
+    run_sql(SCHEMA)
 
 
 def downgrade() -> None:
-    revert_revision(SCHEMA_DOWN, FUNCTIONS, PREVIOUS)
+    roll_forward_only(revision)
