@@ -36,7 +36,7 @@ from bench import harness, xp_load
 from bench.run import APP_PORT, BASELINE_PORT, fixtures
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CADENCE_S = 5  # the rebuild cron (src/jobs/__init__.py)
+CADENCE_S = 5  # the rebuild cron (src/worker/__init__.py)
 
 
 def pct(values: list[float], p: float) -> float:

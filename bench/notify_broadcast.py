@@ -22,7 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 async def broadcast(url: str) -> tuple[int, float]:
     os.environ["DATABASE_URL"] = url
     from src.db import Database
-    from src.jobs.notifications import run_broadcast
+    from src.notifications.jobs import run_broadcast
     from src.settings import load_settings
 
     db = Database(load_settings())

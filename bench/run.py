@@ -35,8 +35,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 async def fixtures(url: str, users_wanted: int, workdir: Path, tokens_wanted: int = 500) -> tuple[Path, Path, str]:
     """Files of user ids and access tokens (for the first `tokens_wanted` users) for wrk, and an
     xp:write API key, for one database."""
+    from src.auth.api_keys import create as create_api_key
     from src.auth.session import start_session
-    from src.controllers.api_keys import create_api_key
     from src.db import Database
     from src.settings import load_settings
 
@@ -68,7 +68,7 @@ async def fixtures(url: str, users_wanted: int, workdir: Path, tokens_wanted: in
     users_file, tokens_file = workdir / "users.txt", workdir / "tokens.txt"
     users_file.write_text("\n".join(str(u) for u in users) + "\n")
     tokens_file.write_text("\n".join(tokens) + "\n")
-    return users_file, tokens_file, key.key
+    return users_file, tokens_file, key["key"]
 
 
 def rebuild_ranks(url: str) -> float:

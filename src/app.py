@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusController
@@ -21,30 +22,17 @@ from litestar.plugins.prometheus import PrometheusController
 from src import __doc__ as description
 from src import docs_ui, openapi
 from src.auth.middleware import AuthMiddleware
-from src.award_batcher import AwardBatcher
-from src.controllers import ROUTES
-from src.db import Database
+from src.db import Database, provide_db
+from src.embedded import attach
 from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
 from src.problems import EXCEPTION_HANDLERS
+from src.routes import ROUTES
 from src.settings import Settings, get_settings, sqlalchemy_url
+from src.xp.batcher import AwardBatcher, provide_awards
 
 VERSION = "0.1.0"
-
-
-def ensure_backing_services(settings: Settings) -> Settings:
-    """Outside production, attach the embedded servers when DATABASE_URL/REDIS_URL are unset."""
-    if settings.database.url and settings.redis.url:
-        return settings
-    if settings.is_production:  # load_settings already refuses this; belt and braces
-        raise RuntimeError("DATABASE_URL and REDIS_URL are required in production")
-    from src.embedded import attach_environment
-    from src.settings import load_settings
-
-    attach_environment(settings.state_dir)
-    get_settings.cache_clear()
-    return load_settings()
 
 
 def _configure_state(config: AppConfig, settings: Settings) -> None:
@@ -100,7 +88,7 @@ def _configure_database_cli(config: AppConfig, settings: Settings) -> None:
 
 
 def _configure_jobs(config: AppConfig, settings: Settings) -> None:
-    from src.jobs import jobs_plugins
+    from src.worker import jobs_plugins
 
     saq, detach = jobs_plugins(settings)
     config.plugins.extend([saq, detach])
@@ -109,10 +97,13 @@ def _configure_jobs(config: AppConfig, settings: Settings) -> None:
 
 def _configure_http(config: AppConfig, settings: Settings) -> None:
     config.route_handlers.extend(ROUTES)
+    # handlers take the pool as `db` (and the award route the batcher as `awards`)
+    config.dependencies.update(
+        {"db": Provide(provide_db, sync_to_thread=False), "awards": Provide(provide_awards, sync_to_thread=False)}
+    )
     config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
-    config.middleware.insert(0, DefineMiddleware(RequestIdMiddleware))
     # NUL, invalid UTF-8 and over-deep JSON never reach SQL (src/limits.py)
-    config.middleware.insert(1, DefineMiddleware(InputGuardMiddleware))
+    config.middleware.insert(0, DefineMiddleware(InputGuardMiddleware))
     config.middleware.append(DefineMiddleware(AuthMiddleware))
     if settings.cors_origins:
         config.cors_config = CORSConfig(
@@ -123,8 +114,15 @@ def _configure_http(config: AppConfig, settings: Settings) -> None:
 
 
 def _configure_observability(config: AppConfig, settings: Settings) -> None:
-    config.middleware.append(DefineMiddleware(MetricsMiddleware))
     config.route_handlers.append(PrometheusController)
+
+
+def _outermost(app: Litestar) -> Litestar:
+    """Request id, access log and metrics wrap the whole app, outside routing and the
+    middleware: Litestar runs `middleware=` only for a request a route matched, so 404s, 405s
+    and the auth middleware's own 401/429 answers were neither logged nor counted."""
+    app.asgi_handler = RequestIdMiddleware(MetricsMiddleware(app.asgi_handler))
+    return app
 
 
 def _configure_openapi(config: AppConfig, settings: Settings) -> None:
@@ -145,7 +143,7 @@ def _configure_openapi(config: AppConfig, settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = ensure_backing_services(settings or get_settings())
+    settings, _ = attach(settings or get_settings())
     configure_logging(settings.log_level)
     config = AppConfig(debug=False, request_max_body_size=MAX_BODY_BYTES)
     for step in (
@@ -158,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         _configure_gc,
     ):
         step(config, settings)
-    return Litestar.from_config(config)
+    return _outermost(Litestar.from_config(config))
 
 
 def _configure_gc(config: AppConfig, settings: Settings) -> None:

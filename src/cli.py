@@ -17,23 +17,18 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    from src.settings import SettingsError, get_settings, load_env_file
+    from src.settings import settings_or_exit
 
-    load_env_file()
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"xpcore: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = settings_or_exit()
     os.environ.setdefault("LITESTAR_APP", "src.app:create_app")
     # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only configured
     # proxies may set the client address (the per-IP limits count it)
     os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
-    if not settings.is_production and not (settings.database.url and settings.redis.url):
-        from src.app import ensure_backing_services
+    if not settings.is_production:
+        from src.embedded import attach
 
         try:
-            ensure_backing_services(settings)
+            attach(settings)
         except Exception as exc:
             print(f"xpcore: could not start the embedded servers: {exc}", file=sys.stderr)
             raise SystemExit(1) from None

@@ -12,8 +12,13 @@ import json
 from typing import Any
 
 import asyncpg
+from litestar import MediaType, Response
+from litestar.datastructures import State
 
 from src.settings import Settings, normalize_database_url
+
+# A JSON document a db function built (jsonb, decoded): its shape is an answer Struct.
+Document = dict[str, Any]
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
@@ -82,13 +87,17 @@ class Database:
             self._pool = None
 
 
-def json_response(text: str | None, status_code: int = 200) -> Any:
+def provide_db(state: State) -> Database:
+    """The `db` dependency of every route handler: the app's one pool (src/app.py)."""
+    db: Database = state.db
+    return db
+
+
+def json_response(text: str | None, status_code: int = 200) -> Response[bytes]:
     """A JSON answer made by Postgres, passed through as text: no parse and re-encode in Python.
 
     For endpoints whose db function already returns the exact document (json or jsonb).
     """
-    from litestar import MediaType, Response
-
     if text is None:
         from litestar.exceptions import NotFoundException
 

@@ -1,7 +1,7 @@
 """`make dev`: embedded servers (when no URLs are set), migrate, seed demo data, then serve
 the API with one in-process worker on http://127.0.0.1:8000. Ctrl-C stops the API and the
 embedded servers this run started; servers that were already running are left running.
-`.env` is read the way `xpcore` reads it (`src.settings.load_env_file`), so `XPCORE_PORT` or
+`.env` is read the way `xpcore` reads it (`src.settings.settings_or_exit`), so `XPCORE_PORT` or
 `DATABASE_URL` there apply here too."""
 
 from __future__ import annotations
@@ -11,25 +11,18 @@ import signal
 import subprocess
 import sys
 
-from src.settings import SettingsError, get_settings, load_env_file
+from src.settings import settings_or_exit
 
 
 def main() -> int:
-    load_env_file()
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"xpcore: {exc}", file=sys.stderr)
-        return 2
-    started_here = False
-    if not (settings.database.url and settings.redis.url):
-        from src import embedded
+    settings = settings_or_exit()
+    from src import embedded
 
-        pg_running = (settings.state_dir / "pgdata" / "postmaster.pid").exists()
-        added = embedded.attach_environment(settings.state_dir)
-        started_here = bool(added) and not pg_running
-        for key in added:
-            print(f"xpcore dev: {key} -> embedded server under {settings.state_dir}", flush=True)
+    pg_running = (settings.state_dir / "pgdata" / "postmaster.pid").exists()
+    _, added = embedded.attach(settings)
+    started_here = bool(added) and not pg_running
+    for key in added:
+        print(f"xpcore dev: {key} -> embedded server under {settings.state_dir}", flush=True)
     env = dict(os.environ, XPCORE_WORKER_IN_PROCESS="true")
     xpcore = [sys.executable, "-m", "src.cli"]
     try:
@@ -43,8 +36,6 @@ def main() -> int:
         return exc.returncode
     finally:
         if started_here:
-            from src import embedded
-
             print("xpcore dev: stopping the embedded servers", flush=True)
             embedded.stop_all(settings.state_dir)
 

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from src.settings import STATE_DIR
+from src.settings import STATE_DIR, Settings
 
 DEV_DATABASE = "xpcore"
 
@@ -187,6 +187,21 @@ def attach_environment(state_dir: Path = STATE_DIR) -> dict[str, str]:
         added["REDIS_URL"] = ensure_valkey(state_dir)
     os.environ.update(added)
     return added
+
+
+def attach(settings: Settings) -> tuple[Settings, dict[str, str]]:
+    """The one place that decides to use the embedded servers (the app, `xpcore`, `make dev`):
+    outside production, start or re-attach them for whichever of DATABASE_URL / REDIS_URL is
+    unset. Returns the settings reloaded with those URLs, and the variables it filled in."""
+    if settings.database.url and settings.redis.url:
+        return settings, {}
+    if settings.is_production:  # load_settings already refuses this; belt and braces
+        raise RuntimeError("DATABASE_URL and REDIS_URL are required in production")
+    from src.settings import get_settings, load_settings
+
+    added = attach_environment(settings.state_dir)
+    get_settings.cache_clear()
+    return load_settings(), added
 
 
 def stop_all(state_dir: Path = STATE_DIR) -> None:

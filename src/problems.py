@@ -10,7 +10,7 @@ import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from src.sql.errors import problem_for
+from src.db_errors import problem_for
 
 log = logging.getLogger("xpcore.errors")
 PROBLEM = "application/problem+json"

@@ -99,7 +99,7 @@ class DatabaseSettings:
     pool_min: int = 1
     pool_max: int = 10
     statement_timeout_ms: int = 15000
-    # POST /xp/events: awards per database call, and calls running at once (src/award_batcher.py)
+    # POST /xp/events: awards per database call, and calls running at once (src/xp/batcher.py)
     award_batch_max: int = 32
     award_calls_max: int = 1
 
@@ -331,3 +331,16 @@ def load_env_file() -> str | None:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    """For the entry points (`xpcore`, `make dev`): `.env` read, settings validated, or one clear
+    line on stderr and exit status 2 instead of a traceback."""
+    import sys
+
+    load_env_file()
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"xpcore: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

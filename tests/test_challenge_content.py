@@ -9,7 +9,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from src import challenge_content
+from src.challenges import content as challenge_content
 from src.settings import ROOT
 
 SOLUTIONS = ROOT / "tests" / "data" / "challenge_solutions"

@@ -1,1 +1,2 @@
-"""Identity: who is calling (JWT in header or cookie, or an API key) and what they may do."""
+"""Identity: who is calling (JWT in header or cookie, or an API key) and what they may do;
+the sign-in endpoints (e-mail code, OAuth) and the admin's API keys."""

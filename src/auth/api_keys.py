@@ -14,13 +14,17 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from src.auth.answers import Scope
 from src.auth.principal import Principal
 from src.auth.secrets import keyed_hash
 from src.settings import Settings
 
-SCOPES = ("xp:write", "challenges:judge", "users:read", "notifications:write")
+if TYPE_CHECKING:
+    from src.db import Database, Document
+
+SCOPES: tuple[str, ...] = get_args(Scope)
 CACHE_TTL_S = 10.0
 TOUCH_EVERY_S = 60.0
 
@@ -30,6 +34,17 @@ def generate() -> tuple[str, str, str]:
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "x").replace("-", "y")
     return f"xpk_{prefix}_{secret}", prefix, secret
+
+
+async def create(
+    db: Database, settings: Settings, name: str, scopes: list[str], created_by: uuid.UUID | None
+) -> Document:
+    """A new key: the ApiKeyCreated document, the only place its secret ever appears."""
+    from src.auth import calls
+
+    key, prefix, secret = generate()
+    row = await calls.api_key_create(db, name, prefix, secret_hash(settings, secret), scopes, created_by)
+    return {**row, "key": key}
 
 
 def split(key: str) -> tuple[str, str] | None:

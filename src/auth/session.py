@@ -7,11 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Response
 
-from src.answers.users import User
+from src.auth import calls
 from src.auth.cookies import set_auth_cookies
 from src.auth.tokens import issue_access, new_refresh_token, refresh_hash
+from src.db import Database
 from src.settings import Settings
-from src.sql import auth as sql
+from src.users.answers import User
 
 
 class TokenPair(msgspec.Struct):
@@ -31,12 +32,10 @@ def token_pair(settings: Settings, user: dict[str, Any], session_id: Any, refres
     )
 
 
-async def start_session(db: Any, settings: Settings, user: dict[str, Any]) -> TokenPair:
+async def start_session(db: Database, settings: Settings, user: dict[str, Any]) -> TokenPair:
     """A new refresh-token family for `user` and its first token pair."""
     refresh = new_refresh_token()
-    session_id = await db.fetchval(
-        sql.REFRESH_ISSUE, user["id"], refresh_hash(settings, refresh), settings.jwt.refresh_ttl_s
-    )
+    session_id = await calls.refresh_issue(db, user["id"], refresh_hash(settings, refresh), settings.jwt.refresh_ttl_s)
     return token_pair(settings, user, session_id, refresh)
 
 

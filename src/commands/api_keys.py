@@ -20,7 +20,7 @@ def api_keys() -> None:
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES), help="Repeatable.")
 def create(name: str, scopes: tuple[str, ...]) -> None:
-    from src.controllers.api_keys import create_api_key
+    from src.auth.api_keys import create as create_api_key
 
     async def run():  # type: ignore[no-untyped-def]
         settings = get_settings()
@@ -31,6 +31,6 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
             await db.close()
 
     created = asyncio.run(run())
-    click.echo(f"created API key {created.name} ({created.id}) with scopes {', '.join(created.scopes)}")
+    click.echo(f"created API key {created['name']} ({created['id']}) with scopes {', '.join(created['scopes'])}")
     click.echo("store it now: it is shown only once")
-    click.echo(created.key)
+    click.echo(created["key"])

@@ -85,14 +85,14 @@ def seed() -> None:
 
 @seed.command(name="demo", help="Demo users and some XP for them.")
 def demo() -> None:
-    from src import challenge_content
+    from src.challenges import content as challenge_content
 
     asyncio.run(_run(seed_demo_users, seed_demo_xp, challenge_content.seed))
 
 
 @seed.command(name="challenges", help="The shipped coding challenges (upsert by slug; never deletes progress).")
 def challenges() -> None:
-    from src import challenge_content
+    from src.challenges import content as challenge_content
 
     asyncio.run(_run(challenge_content.seed))
 

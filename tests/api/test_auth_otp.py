@@ -10,7 +10,7 @@ import pytest
 from saq import Worker
 
 from src.auth.secrets import keyed_hash
-from src.jobs import TASKS, context
+from src.worker import TASKS, context
 from tests.fakes.ses import moto_ses, sent_messages
 
 

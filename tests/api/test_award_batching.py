@@ -1,4 +1,4 @@
-"""POST /xp/events sends concurrent awards to Postgres together (src/award_batcher.py): each
+"""POST /xp/events sends concurrent awards to Postgres together (src/xp/batcher.py): each
 request must still get exactly the answer it would get alone, and nothing is lost or doubled."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from src.award_batcher import Award, AwardBatcher
 from src.db import Database
+from src.db_errors import status_for
 from src.settings import load_settings
-from src.sql.errors import status_for
+from src.xp.batcher import Award, AwardBatcher
 
 
 def _award(user: str | None = None, activity: str = "run_km", units: float = 1, key: str | None = None, **kw) -> Award:

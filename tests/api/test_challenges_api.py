@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from src import challenge_content
+from src.challenges import content as challenge_content
 
 
 @pytest.fixture(scope="module")

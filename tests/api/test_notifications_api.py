@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from src.jobs.notifications import run_broadcast, sweep_broadcasts
+from src.notifications.jobs import run_broadcast, sweep_broadcasts
 
 
 async def test_a_level_up_lands_in_the_feed_once_and_can_be_read(client, user, api_key_factory) -> None:
@@ -70,7 +70,7 @@ async def test_a_device_token_has_one_owner(client, user, admin, db) -> None:
 
 async def test_broadcast_fans_out_in_batches_once(client, admin, user, db, monkeypatch) -> None:
     client.cookies.clear()
-    import src.jobs.notifications as jobs
+    import src.notifications.jobs as jobs
 
     monkeypatch.setattr(jobs, "BATCH", 3)  # several batches even on a small test database
     denied = await client.post(

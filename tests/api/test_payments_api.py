@@ -147,7 +147,7 @@ async def test_a_refund_claws_back_and_a_debt_blocks_spending(client, user, razo
 
 async def test_reconciliation_credits_a_payment_nobody_reported(client, user, razorpay, db, test_env) -> None:
     client.cookies.clear()
-    from src.jobs.payments import reconcile_payments
+    from src.store.jobs import reconcile_payments
 
     order = await _order(client, user, "pack-50")
     razorpay.payments[order["razorpay_order_id"]] = [_payment(order)]

@@ -6,8 +6,8 @@ import asyncio
 
 from saq import Queue
 
-from src.jobs import SCHEDULE, TASKS, context
-from src.jobs.heartbeat import heartbeat
+from src.platform.jobs import heartbeat
+from src.worker import SCHEDULE, TASKS, context
 
 
 async def test_heartbeat_writes_its_row(test_env, db_pool) -> None:

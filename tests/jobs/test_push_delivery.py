@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-import src.jobs.notifications as jobs
+import src.notifications.jobs as jobs
 from tests.fakes.fcm import fake_fcm
 
 
@@ -76,7 +76,7 @@ async def test_a_sender_failing_after_half_a_batch_loses_nothing_and_sends_nothi
     tokens = [f"tok-{uuid.uuid4().hex}" for _ in range(4)]
     user = await _user_with_devices(db, *tokens)
     await db.fetchval("select notify.enqueue($1, 'broadcast', 'Half', 'and half')", user)
-    from src.integrations import fcm as adapter
+    from src.notifications import fcm as adapter
 
     real_send = adapter.send
     calls = {"n": 0}
@@ -99,7 +99,7 @@ async def test_a_sender_failing_after_half_a_batch_loses_nothing_and_sends_nothi
 
 
 async def test_a_new_notification_wakes_the_worker(database_url, db) -> None:
-    from src.jobs.wakeup import listen
+    from src.worker.wakeup import listen
 
     class Queue:
         def __init__(self) -> None:
@@ -132,7 +132,7 @@ async def test_without_firebase_credentials_nothing_is_claimed(db, test_env, mon
 async def test_a_real_worker_starts_the_listener(test_env) -> None:
     from saq import Queue, Worker
 
-    from src.jobs import TASKS, context
+    from src.worker import TASKS, context
 
     queue = Queue.from_url(test_env["REDIS_URL"], name=f"{test_env['XPCORE_QUEUE']}-wake")
     worker = Worker(queue, functions=TASKS, startup=context.startup, shutdown=context.shutdown, concurrency=1)

@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-from src.jobs.xp import ensure_ledger_partitions
 from src.settings import ROOT
+from src.xp.jobs import ensure_ledger_partitions
 
 
 async def test_partitions_are_kept_ahead_and_the_job_is_idempotent(test_env, db) -> None:
@@ -35,8 +35,8 @@ def test_seed_commands_are_idempotent(test_env) -> None:
 
 
 async def test_each_board_is_rebuilt_every_five_seconds_apart_and_ranks(test_env, db) -> None:
-    from src.jobs import SCHEDULE
-    from src.jobs.xp import rebuild_cyber_board, rebuild_ranks, rebuild_reality_board
+    from src.seasons.jobs import rebuild_cyber_board, rebuild_ranks, rebuild_reality_board
+    from src.worker import SCHEDULE
 
     reality = next(j for j in SCHEDULE if j.function is rebuild_reality_board)
     cyber = next(j for j in SCHEDULE if j.function is rebuild_cyber_board)
@@ -54,8 +54,8 @@ async def test_each_board_is_rebuilt_every_five_seconds_apart_and_ranks(test_env
 
 
 async def test_roll_seasons_job_is_scheduled_and_runs(test_env, db) -> None:
-    from src.jobs import SCHEDULE
-    from src.jobs.xp import roll_seasons
+    from src.seasons.jobs import roll_seasons
+    from src.worker import SCHEDULE
 
     job = next(j for j in SCHEDULE if j.function is roll_seasons)
     assert job.cron == "*/5 * * * *" and job.unique and job.timeout >= 300

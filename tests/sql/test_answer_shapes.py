@@ -1,4 +1,4 @@
-"""The JSON PostgreSQL builds is exactly the Struct the API documents (src/answers).
+"""The JSON PostgreSQL builds is exactly the Struct the API documents (`src/<area>/answers.py`).
 
 Every db function that builds an answer runs here on real data made through the real functions,
 and its output is converted into its Struct with `strict=True`; the Structs forbid unknown
@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from src.answers.api_keys import ApiKey
-from src.answers.challenges import (
+from src.auth.answers import ApiKey
+from src.challenges.answers import (
     ChallengeDetail,
     ChallengeSaved,
     ChallengeSummary,
@@ -25,11 +25,11 @@ from src.answers.challenges import (
     CompletionResult,
     JudgeChallenge,
 )
-from src.answers.notifications import Device, Feed
-from src.answers.seasons import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
-from src.answers.store import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
-from src.answers.users import PublicProfile, Session, User
-from src.answers.xp import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
+from src.notifications.answers import Device, Feed
+from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
+from src.store.answers import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
+from src.users.answers import PublicProfile, Session, User
+from src.xp.answers import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
 
 # The schemas whose functions build what the API answers.
 ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify")

@@ -1,0 +1,1 @@
+"""Notifications: the in-app feed, push devices and delivery through FCM, admin broadcasts."""

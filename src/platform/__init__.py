@@ -1,0 +1,1 @@
+"""The platform: liveness, readiness, and the worker's heartbeat."""

@@ -1,0 +1,12 @@
+"""A cron job that proves the worker runs: it upserts its heartbeat row once a minute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from src.platform import calls
+from src.worker.context import database
+
+
+async def heartbeat(ctx: Any) -> str:
+    return (await calls.beat(database(ctx), "worker")).isoformat()

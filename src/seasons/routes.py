@@ -1,0 +1,66 @@
+"""Seasons and leaderboards (api.md): monthly seasons, reality/cyber boards, the caller's rank
+and neighbours, and the all-time board. Pages are keyset-paginated (`limit`, `cursor`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from src.answers import documented
+from src.db import Database, Document, json_response
+from src.guards import requires_user
+from src.seasons import answers, calls
+
+Limit = Annotated[int, Parameter(ge=1, le=100)]
+Cursor = Annotated[str | None, Parameter(max_length=200)]
+Season = Annotated[str, Parameter(pattern=r"^(current|[0-9]{4}-[0-9]{2})$")]
+
+
+class SeasonsController(Controller):
+    path = "/api/v1"
+    tags = ["seasons"]
+
+    @get("/seasons", responses=documented(list[answers.Season], "Every season, newest first"))
+    async def seasons(self, db: Database) -> list[Document]:
+        """Every season, newest first: `[{id, starts_at, ends_at, status}]`."""
+        return await calls.seasons_list(db)
+
+    @get("/seasons/{season_id:str}", responses=documented(answers.Season, "The season"))
+    async def season(self, db: Database, season_id: Season) -> Document:
+        """One season (`current` is the active one)."""
+        return await calls.season(db, season_id)
+
+    @get(
+        "/seasons/{season_id:str}/leaderboards/{mode:str}",
+        responses=documented(answers.LeaderboardPage, "A page of the season board, exact ranks"),
+    )
+    async def leaderboard(
+        self, db: Database, season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
+    ) -> Response[bytes]:
+        """A page of a season board, exact ranks, live:
+        `{season, mode, generated_at, entries:[{rank, user, xp, level}], next_cursor}`."""
+        return json_response(await calls.leaderboard(db, season_id, mode, cursor, limit))
+
+    @get(
+        "/seasons/{season_id:str}/leaderboards/{mode:str}/me",
+        guards=[requires_user],
+        responses=documented(answers.AroundMe, "The caller's rank and the users around them"),
+    )
+    async def around_me(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        season_id: Season,
+        mode: str,
+        around: Annotated[int, Parameter(ge=0, le=50)] = 5,
+    ) -> Response[bytes]:
+        """The caller's rank (null without XP this season) and the users around them:
+        `{rank, xp, generated_at, entries:[...]}`."""
+        return json_response(await calls.around(db, season_id, mode, request.user.user_id, around))
+
+    @get("/leaderboards/all-time", responses=documented(answers.AllTimeBoard, "A page of the all-time board"))
+    async def all_time(self, db: Database, limit: Limit = 20, cursor: Cursor = None) -> Response[bytes]:
+        """The all-time board by total XP."""
+        return json_response(await calls.all_time(db, cursor, limit))

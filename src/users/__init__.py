@@ -1,0 +1,1 @@
+"""Users: the caller's own account, their sessions, public profiles, and lookup for services."""

@@ -1,0 +1,147 @@
+"""Sends concurrent XP awards to Postgres together: one `xp.award_events` call for many.
+
+An award that arrives while fewer than `max_inflight` calls are running goes at once, alone:
+at low load nothing waits. Awards that arrive while every slot is busy queue, and the next
+free slot takes up to `max_batch` of them in one call. Under load a round trip, a commit and
+the Python side of an asyncpg call are then shared by many awards, which roughly halves the
+cost of an award on both sides (bench/README.md). Each award still succeeds or fails alone:
+the db function runs each in its own subtransaction and answers its SQLSTATE, which is raised
+here as the asyncpg error the problem handler maps, exactly as a single call would raise it.
+
+Durability is unchanged: a request is answered only after the call that booked it committed.
+If that call fails as a whole (connection lost, timeout), every award in it fails and nothing
+of it was written; clients retry with the same idempotency keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar.datastructures import State
+
+from src.db import Database
+from src.metrics import AWARD_BATCH_SIZE
+from src.xp import calls
+
+# A deadlock or serialization failure of one item is retried in a later call, this many times.
+RETRIES = 3
+TRANSIENT = frozenset({"40P01", "40001"})
+
+
+@dataclass(slots=True)
+class Award:
+    """The arguments of one xp.award_event call."""
+
+    user_id: uuid.UUID | None
+    discord_id: str | None
+    activity: str
+    units: Decimal
+    idempotency_key: str
+    occurred_at: datetime | None
+    metadata: dict[str, Any]
+    self_only: uuid.UUID | None
+    api_key_id: uuid.UUID | None = None  # a trusted caller's key: its idempotency namespace
+
+
+@dataclass(slots=True)
+class _Waiting:
+    award: Award
+    future: asyncio.Future[tuple[bool, str]]
+    attempts: int = 0
+
+
+class AwardBatcher:
+    def __init__(self, db: Database, *, max_batch: int = 32, max_inflight: int = 1) -> None:
+        if not 1 <= max_batch <= 64:
+            raise ValueError("max_batch must be 1 to 64 (the db function's limit)")
+        self._db = db
+        self._max_batch = max_batch
+        self._max_inflight = max_inflight
+        self._inflight = 0
+        self._pending: deque[_Waiting] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.calls = 0  # database calls made, and awards they carried (also in /metrics)
+        self.awards = 0
+
+    async def award(self, award: Award) -> tuple[bool, str]:
+        """Book one award; returns (replayed, the answer's JSON text)."""
+        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Waiting(award, future))
+        if self._inflight < self._max_inflight:
+            self._send_next()
+        return await future
+
+    def _send_next(self) -> None:
+        batch: list[_Waiting] = []
+        while self._pending and len(batch) < self._max_batch:
+            waiting = self._pending.popleft()
+            if not waiting.future.done():  # else its caller went away
+                batch.append(waiting)
+        if not batch:
+            return
+        self._inflight += 1
+        self.calls += 1
+        self.awards += len(batch)
+        AWARD_BATCH_SIZE.observe(len(batch))
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[_Waiting]) -> None:
+        awards = [w.award for w in batch]
+        try:
+            rows = await calls.award_events(
+                self._db,
+                [a.user_id for a in awards],
+                [a.discord_id for a in awards],
+                [a.activity for a in awards],
+                [a.units for a in awards],
+                [a.idempotency_key for a in awards],
+                [a.occurred_at for a in awards],
+                [msgspec.json.encode(a.metadata).decode() for a in awards],
+                [a.self_only for a in awards],
+                [a.api_key_id for a in awards],
+            )
+        except BaseException as exc:  # the whole call failed: nothing of it was written
+            for waiting in batch:
+                if not waiting.future.done():
+                    waiting.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for row in rows:
+                self._settle(batch[row["item"] - 1], row)
+            answered = {row["item"] for row in rows}
+            for item, waiting in enumerate(batch, 1):  # never leave a caller waiting forever
+                if item not in answered and not waiting.future.done():
+                    waiting.future.set_exception(RuntimeError(f"xp.award_events gave no answer for item {item}"))
+        finally:
+            self._inflight -= 1
+            if self._pending and self._inflight < self._max_inflight:
+                self._send_next()
+
+    def _settle(self, waiting: _Waiting, row: asyncpg.Record) -> None:
+        if waiting.future.done():
+            return
+        code = row["error_code"]
+        if code is None:
+            waiting.future.set_result((row["replayed"], row["body"]))
+        elif code in TRANSIENT and waiting.attempts < RETRIES:
+            waiting.attempts += 1
+            self._pending.append(waiting)
+        else:
+            waiting.future.set_exception(asyncpg.PostgresError.new({"C": code, "M": row["body"], "S": "ERROR"}))
+
+
+def provide_awards(state: State) -> AwardBatcher:
+    """The `awards` dependency of the award route: the app's one batcher (src/app.py)."""
+    awards: AwardBatcher = state.awards
+    return awards

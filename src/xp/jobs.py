@@ -1,0 +1,12 @@
+"""XP housekeeping: ledger partitions made ahead of time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from src.worker.context import database
+
+
+async def ensure_ledger_partitions(ctx: Any) -> int:
+    """Keep monthly ledger partitions three months ahead (daily; idempotent)."""
+    return int(await database(ctx).fetchval("select xp.ensure_ledger_partitions(now(), 4)"))
