@@ -47,8 +47,9 @@ class Award:
     idempotency_key: str
     occurred_at: datetime | None
     metadata: dict[str, Any]
-    self_only: uuid.UUID | None
-    api_key_id: uuid.UUID | None = None  # a trusted caller's key: its idempotency namespace
+    # the caller, as authenticated: xp.award_event decides what it may award
+    caller_user: uuid.UUID | None
+    caller_key: uuid.UUID | None = None
 
 
 @dataclass(slots=True)
@@ -107,8 +108,8 @@ class AwardBatcher:
                 [a.idempotency_key for a in awards],
                 [a.occurred_at for a in awards],
                 [msgspec.json.encode(a.metadata).decode() for a in awards],
-                [a.self_only for a in awards],
-                [a.api_key_id for a in awards],
+                [a.caller_user for a in awards],
+                [a.caller_key for a in awards],
             )
         except BaseException as exc:  # the whole call failed: nothing of it was written
             for waiting in batch:

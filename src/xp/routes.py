@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
 from src.answers import documented
@@ -105,9 +105,6 @@ class XPController(Controller):
             raise ValidationException("user needs exactly one of id or discord_id")
         check_decimal(data.units, "units")
         check_json_object(data.metadata, "metadata")
-        trusted = principal.via == "api_key" and "xp:write" in principal.scopes
-        if not trusted and principal.user_id is None:
-            raise PermissionDeniedException("xp:write scope or a user token required")
         replayed, body = await awards.award(
             Award(
                 user_id=data.user.id,
@@ -117,8 +114,8 @@ class XPController(Controller):
                 idempotency_key=data.idempotency_key,
                 occurred_at=data.occurred_at,
                 metadata=data.metadata or {},
-                self_only=None if trusted else principal.user_id,
-                api_key_id=principal.api_key_id if trusted else None,
+                caller_user=principal.user_id,
+                caller_key=principal.api_key_id,
             )
         )
         # Postgres's JSON goes out as it came: the XPAward shape, documented in `responses`.

@@ -28,7 +28,7 @@ def _award(user: str | None = None, activity: str = "run_km", units: float = 1, 
         idempotency_key=key or uuid.uuid4().hex,
         occurred_at=None,
         metadata={},
-        self_only=None,
+        caller_user=None,
     )
 
 

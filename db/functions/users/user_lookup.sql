@@ -6,6 +6,5 @@ language sql
 stable
 as $$
     select auth.user_json(u) from app.users u
-    where u.deleted_at is null
-      and ((p_id is not null and u.id = p_id) or (p_id is null and u.discord_id = p_discord_id));
+    where u.id = app.user_id_for(p_id, p_discord_id) and u.deleted_at is null;
 $$;

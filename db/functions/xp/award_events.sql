@@ -9,7 +9,7 @@
 -- overflows.
 create or replace function xp.award_events(
     p_user_ids uuid[], p_discord_ids text[], p_activities text[], p_units numeric[], p_keys text[],
-    p_occurred_at timestamptz[], p_metadata jsonb[], p_self_only uuid[], p_api_keys uuid[] default null
+    p_occurred_at timestamptz[], p_metadata jsonb[], p_caller_users uuid[], p_caller_keys uuid[] default null
 )
 returns table (item integer, error_code text, replayed boolean, body text)
 language plpgsql
@@ -25,17 +25,15 @@ begin
     end if;
     -- Resolve Discord ids up front, so the lock order below holds for them too.
     if array_position(p_user_ids, null) is not null then
-        v_users := array(
-            select coalesce(p_user_ids[i], (select u.id from app.users u
-                                             where u.discord_id = p_discord_ids[i] and u.deleted_at is null))
-            from generate_subscripts(p_keys, 1) as i order by i);
+        v_users := array(select app.user_id_for(p_user_ids[i], p_discord_ids[i])
+                         from generate_subscripts(p_keys, 1) as i order by i);
     end if;
 
     for v_i in select i from generate_subscripts(p_keys, 1) as i order by v_users[i], i loop
         begin
             v_result := xp.award_event(coalesce(v_users[v_i], p_user_ids[v_i]), p_discord_ids[v_i], p_activities[v_i],
-                                       p_units[v_i], p_keys[v_i], p_occurred_at[v_i], p_metadata[v_i], p_self_only[v_i],
-                                       p_api_keys[v_i]);
+                                       p_units[v_i], p_keys[v_i], p_occurred_at[v_i], p_metadata[v_i], p_caller_users[v_i],
+                                       p_caller_keys[v_i]);
             item := v_i;
             error_code := null;
             replayed := (v_result->>'replayed')::boolean;
