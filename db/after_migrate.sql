@@ -6,7 +6,7 @@
 grant usage on schema analytics to xpcore_bi;
 grant select on all tables in schema analytics to xpcore_bi;
 
--- The HTTP API runs as xpcore_api (DATABASE_API_ROLE; docs/architecture.md, Database roles).
+-- The HTTP API runs as xpcore_api (DATABASE_API_ROLE; docs/migrations.md, Database roles).
 -- No function executes for PUBLIC; the role may execute exactly the functions the API calls,
 -- which are `security definer` (they run as their owner, with `search_path = pg_catalog,
 -- pg_temp`), and read the migration head for /ready. Revoking everything first keeps the list
