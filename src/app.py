@@ -42,7 +42,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
     from src.auth.ratelimit import SharedWindowLimiter
     from src.migrations import head_revision
 
-    db = Database(settings)
+    db = Database(settings, role=settings.database.api_role)  # workers: src/worker/context.py, no role
     config.state = State(
         {
             "settings": settings,

@@ -34,15 +34,23 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 class Database:
-    """Owns one pool; `pool()` creates it on first use."""
+    """Owns one pool; `pool()` creates it on first use.
 
-    def __init__(self, settings: Settings) -> None:
+    `role`: the role every connection runs as (the API passes DATABASE_API_ROLE; workers and
+    the CLI pass none and run as the login). Sent as the `role` startup parameter rather than a
+    `SET ROLE` in `init`: no extra round trip, and set before the first statement. A missing
+    role, or a login that may not take it, fails the connection: never the owner by mistake.
+    PgBouncer refuses the parameter: give the API its own login there (docs/migrations.md).
+    """
+
+    def __init__(self, settings: Settings, role: str | None = None) -> None:
         if not settings.database.url:
             raise RuntimeError("DATABASE_URL is not set and no embedded server was attached")
         self.dsn = normalize_database_url(settings.database.url)
         self._settings = settings.database
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
+        self.role = role
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -52,6 +60,8 @@ class Database:
                     server_settings = {"application_name": "xpcore", "jit": "off"}
                     if self._settings.statement_timeout_ms:
                         server_settings["statement_timeout"] = str(self._settings.statement_timeout_ms)
+                    if self.role:
+                        server_settings["role"] = self.role
                     self._pool = await asyncpg.create_pool(
                         self.dsn,
                         min_size=0,
@@ -85,6 +95,16 @@ class Database:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def database(ctx: Any) -> Database:
+    """A job's pool: the one its worker made at startup (src/worker/context.py)."""
+    db: Database | None = ctx.get("db")
+    if db is None:  # a job run outside a worker (tests call jobs directly)
+        from src.settings import get_settings
+
+        db = ctx["db"] = Database(get_settings())
+    return db
 
 
 def provide_db(state: State) -> Database:

@@ -8,6 +8,7 @@ line (no traceback wall).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +82,19 @@ def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
+def _role(name: str, default: str) -> str | None:
+    """A role name, or None when the variable is set but empty (the feature turned off)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[a-z_][a-z0-9_$]{0,62}", value):
+        raise SettingsError(name, f"expected a role name (lower case letters, digits, _), got {value!r}")
+    return value
+
+
 def normalize_database_url(url: str) -> str:
     """The plain libpq form asyncpg accepts (no SQLAlchemy driver suffix)."""
     for prefix in ("postgresql+asyncpg://", "postgres://"):
@@ -102,6 +116,9 @@ class DatabaseSettings:
     # POST /xp/events: awards per database call, and calls running at once (src/xp/batcher.py)
     award_batch_max: int = 32
     award_calls_max: int = 1
+    # The role the API's pool runs as (`role` at connect, src/db.py); None: the login's own.
+    # Workers and the CLI ignore it and run as the login (the schema owner).
+    api_role: str | None = "xpcore_api"
 
 
 @dataclass(frozen=True)
@@ -244,6 +261,7 @@ def load_settings() -> Settings:
             statement_timeout_ms=_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000, minimum=0),
             award_batch_max=_int("XP_AWARD_BATCH_MAX", 32, minimum=1, maximum=64),
             award_calls_max=_int("XP_AWARD_CALLS_MAX", 1, minimum=1),
+            api_role=_role("DATABASE_API_ROLE", "xpcore_api"),
         ),
         redis=RedisSettings(url=redis_url, key_prefix=_env("REDIS_KEY_PREFIX", "xpcore") or "xpcore"),
         cookies=CookieSettings(

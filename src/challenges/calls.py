@@ -49,7 +49,4 @@ async def patch(db: Database, slug: str, changes: dict[str, Any]) -> Document:
 
 async def deactivate(db: Database, slug: str) -> bool:
     """Retire a challenge; false when there is none by that slug."""
-    slug_found = await db.fetchval(
-        "update challenges.challenges set active = false, updated_at = now() where slug = $1 returning slug", slug
-    )
-    return slug_found is not None
+    return await db.fetchval("select challenges.deactivate($1)", slug) is not None

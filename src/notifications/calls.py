@@ -46,7 +46,7 @@ async def broadcast_batch(db: Database, broadcast_id: int, size: int) -> int:
 
 
 async def broadcasts_pending(db: Database) -> list[int]:
-    return [row["id"] for row in await db.fetch("select id from notify.broadcasts where done_at is null order by id")]
+    return [row["id"] for row in await db.fetch("select id from notify.broadcasts_pending()")]
 
 
 async def fan_out(db: Database, limit: int) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from src.db import database
 from src.notifications import calls
-from src.worker.context import database
 
 BATCH = 10_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from src.db import database
 from src.platform import calls
-from src.worker.context import database
 
 
 async def heartbeat(ctx: Any) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from src.db import database
 from src.seasons import calls
-from src.worker.context import database
 
 
 async def rebuild_board(ctx: Any, mode: str, season_id: str | None = None) -> int:

@@ -7,9 +7,9 @@ import asyncio
 import logging
 from typing import Any
 
+from src.db import database
 from src.settings import get_settings
 from src.store import calls, razorpay
-from src.worker.context import database
 
 log = logging.getLogger("xpcore.payments")
 

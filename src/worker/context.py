@@ -7,7 +7,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from src.db import Database
+from src.db import Database, database
+
+__all__ = ["database", "in_process_lifecycle", "shutdown", "startup"]
 from src.settings import get_settings
 
 
@@ -28,13 +30,6 @@ async def shutdown(ctx: Any) -> None:
     db = ctx.get("db")
     if db is not None:
         await db.close()
-
-
-def database(ctx: Any) -> Database:
-    db = ctx.get("db")
-    if db is None:  # a job run outside a worker (tests call jobs directly)
-        db = ctx["db"] = Database(get_settings())
-    return db
 
 
 def in_process_lifecycle(worker: Any) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from src.worker.context import database
+from src.db import database
 
 
 async def ensure_ledger_partitions(ctx: Any) -> int:

@@ -5,6 +5,7 @@ create or replace function app.user_public(p_username text)
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     select jsonb_build_object(
         'id', u.id,

@@ -6,6 +6,7 @@ create or replace function auth.api_key_create(
 returns jsonb
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     insert into auth.api_keys (name, prefix, secret_hash, scopes, created_by)
     values (p_name, p_prefix, p_secret_hash, (select array_agg(distinct s order by s) from unnest(p_scopes) s), p_created_by)

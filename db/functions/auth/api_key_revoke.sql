@@ -3,6 +3,7 @@ create or replace function auth.api_key_revoke(p_id uuid)
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_key jsonb;

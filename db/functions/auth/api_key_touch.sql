@@ -4,6 +4,7 @@ create or replace function auth.api_key_touch(p_id uuid)
 returns void
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     update auth.api_keys set last_used_at = now() where id = p_id;
 $$;

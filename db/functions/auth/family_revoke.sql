@@ -4,6 +4,7 @@ create or replace function auth.family_revoke(p_family_id uuid, p_user_id uuid)
 returns boolean
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     update auth.refresh_families
        set revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'logout')

@@ -10,6 +10,7 @@ create or replace function auth.oauth_link(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_owner uuid;

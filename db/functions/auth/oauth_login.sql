@@ -12,6 +12,7 @@ create or replace function auth.oauth_login(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user app.users;

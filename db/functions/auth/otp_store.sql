@@ -6,6 +6,7 @@ create or replace function auth.otp_store(p_email text, p_code_hmac bytea, p_ttl
 returns void
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     insert into auth.otp_codes (email, code_hmac, expires_at)
     values (lower(p_email), p_code_hmac, now() + make_interval(secs => p_ttl_s))

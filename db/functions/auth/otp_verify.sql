@@ -7,6 +7,7 @@ create or replace function auth.otp_verify(p_email text, p_code_hmac bytea, p_ma
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_row auth.otp_codes;

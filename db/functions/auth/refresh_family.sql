@@ -5,6 +5,7 @@ create or replace function auth.refresh_family(p_token_hash bytea)
 returns uuid
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     select family_id from auth.refresh_tokens where token_hash = p_token_hash;
 $$;

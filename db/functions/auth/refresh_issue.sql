@@ -5,6 +5,7 @@ create or replace function auth.refresh_issue(p_user_id uuid, p_token_hash bytea
 returns uuid
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with family as (
         insert into auth.refresh_families (user_id) values (p_user_id) returning id

@@ -12,6 +12,7 @@ create or replace function auth.refresh_rotate(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_token auth.refresh_tokens;

@@ -5,6 +5,7 @@ create or replace function auth.sessions_list(p_user_id uuid)
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     select coalesce(jsonb_agg(jsonb_build_object(
                'id', f.id, 'created_at', f.created_at, 'last_used_at', coalesce(f.last_used_at, f.created_at))

@@ -10,6 +10,7 @@ create or replace function challenges.complete(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     c challenges.challenges;

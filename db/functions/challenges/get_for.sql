@@ -5,6 +5,7 @@ create or replace function challenges.get_for(p_user_id uuid, p_slug text)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     c challenges.challenges;

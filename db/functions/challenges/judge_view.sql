@@ -4,6 +4,7 @@ create or replace function challenges.judge_view(p_slug text)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     c challenges.challenges;

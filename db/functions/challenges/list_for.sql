@@ -4,6 +4,7 @@ create or replace function challenges.list_for(p_user_id uuid)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (select coalesce(jsonb_agg(jsonb_build_object(

@@ -4,6 +4,7 @@ create or replace function challenges.patch(p_slug text, p jsonb)
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     c challenges.challenges;

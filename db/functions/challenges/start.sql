@@ -4,6 +4,7 @@ create or replace function challenges.start(p_user_id uuid, p_slug text)
 returns void
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     c challenges.challenges;

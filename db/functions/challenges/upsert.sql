@@ -5,6 +5,7 @@ create or replace function challenges.upsert(p jsonb)
 returns jsonb
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     insert into challenges.challenges as c (slug, title, description_md, starter_code, hidden_tests, position,
                                             xp_reward, coin_reward, target_time_s, active)

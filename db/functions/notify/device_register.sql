@@ -5,6 +5,7 @@ create or replace function notify.device_register(p_user_id uuid, p_token text, 
 returns jsonb
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     insert into notify.devices as d (token, user_id, platform)
     values (p_token, p_user_id, p_platform)

@@ -4,6 +4,7 @@ create or replace function notify.device_unregister(p_user_id uuid, p_token text
 returns boolean
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with gone as (delete from notify.devices where token = p_token and user_id = p_user_id returning 1)
     select exists (select 1 from gone);

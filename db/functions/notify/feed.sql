@@ -4,6 +4,7 @@ create or replace function notify.feed(p_user_id uuid, p_unread_only boolean, p_
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with page as (
         select id, kind, title, body, data, created_at, read_at

@@ -4,6 +4,7 @@ create or replace function notify.mark_read(p_user_id uuid, p_id bigint)
 returns void
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     update notify.outbox set read_at = coalesce(read_at, now()) where id = p_id and user_id = p_user_id;

@@ -7,6 +7,7 @@ language plpgsql
 stable
 -- One generic plan for the page statement (see seasons.leaderboard).
 set plan_cache_mode = force_generic_plan
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 100);

@@ -14,6 +14,7 @@ volatile
 -- The line statement's custom plans (limits folded in) looked cheaper than its generic plan, so
 -- every call re-planned it; one generic plan per session serves every call.
 set plan_cache_mode = force_generic_plan
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_season xp.seasons := seasons.resolve(p_season);

@@ -10,6 +10,7 @@ volatile
 -- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
 -- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
 set plan_cache_mode = force_generic_plan
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_season xp.seasons := seasons.resolve(p_season);

@@ -4,6 +4,7 @@ create or replace function seasons.list()
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform xp.season_for(now());

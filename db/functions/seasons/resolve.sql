@@ -4,6 +4,7 @@ create or replace function seasons.resolve(p_id text)
 returns xp.seasons
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v xp.seasons;

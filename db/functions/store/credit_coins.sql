@@ -8,6 +8,7 @@ create or replace function store.credit_coins(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_wallet store.wallets;

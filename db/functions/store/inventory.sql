@@ -4,6 +4,7 @@ create or replace function store.inventory(p_user_id uuid)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (select coalesce(jsonb_agg(store.item_json(i, true, e.item_id is not null) || jsonb_build_object('acquired_at', v.acquired_at)

@@ -4,6 +4,7 @@ create or replace function store.items(p_user_id uuid, p_category text)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (select coalesce(jsonb_agg(store.item_json(i, v.item_id is not null, e.item_id is not null)

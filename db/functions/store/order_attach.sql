@@ -4,6 +4,7 @@ create or replace function store.order_attach(p_order_id uuid, p_razorpay_order_
 returns void
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     update store.payment_orders set razorpay_order_id = p_razorpay_order_id, status = 'created'
     where id = p_order_id and razorpay_order_id is null;

@@ -4,6 +4,7 @@ create or replace function store.order_create(p_user_id uuid, p_pack_id text)
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_pack store.coin_packs;

@@ -9,6 +9,7 @@ create or replace function store.payment_credit(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_order store.payment_orders;

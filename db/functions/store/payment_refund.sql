@@ -6,6 +6,7 @@ create or replace function store.payment_refund(p_payment_id text, p_refund_pais
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_order store.payment_orders;

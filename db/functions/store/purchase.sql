@@ -6,6 +6,7 @@ create or replace function store.purchase(p_user_id uuid, p_slug text)
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_item store.items;

@@ -4,6 +4,7 @@ create or replace function store.wallet(p_user_id uuid, p_cursor bigint, p_limit
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with page as (
         select id, amount, source, metadata, created_at from store.coin_ledger

@@ -4,6 +4,7 @@ create or replace function store.webhook_seen(p_event_id text, p_event text)
 returns boolean
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with fresh as (
         insert into store.webhook_events (event_id, event) values (p_event_id, p_event)

@@ -5,6 +5,7 @@ create or replace function app.user_delete(p_id uuid)
 returns boolean
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     update app.users set

@@ -5,6 +5,7 @@ create or replace function app.user_update(p_id uuid, p_patch jsonb)
 returns jsonb
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     update app.users u set
         username     = case when p_patch ? 'username' then p_patch->>'username' else u.username end,

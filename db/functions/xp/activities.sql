@@ -4,6 +4,7 @@ create or replace function xp.activities()
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     select coalesce(jsonb_agg(jsonb_build_object(
         'key', key, 'name', name, 'unit', unit, 'xp_per_unit', xp_per_unit, 'mode', mode,

@@ -5,6 +5,7 @@ create or replace function xp.activity_create(p jsonb)
 returns jsonb
 language sql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
     insert into xp.activity_types (key, name, unit, xp_per_unit, mode, daily_cap_units, self_report, active)
     values (p->>'key', p->>'name', p->>'unit', (p->>'xp_per_unit')::numeric, p->>'mode',

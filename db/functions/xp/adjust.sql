@@ -8,6 +8,7 @@ create or replace function xp.adjust(
 returns jsonb
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     if p_xp is null or p_xp = 0 or abs(p_xp) > 1000000000 then

@@ -14,6 +14,7 @@ create or replace function xp.award_events(
 returns table (item integer, error_code text, replayed boolean, body text)
 language plpgsql
 volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_users uuid[] := p_user_ids;

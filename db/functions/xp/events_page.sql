@@ -4,6 +4,7 @@ create or replace function xp.events_page(p_user_id uuid, p_cursor bigint, p_lim
 returns jsonb
 language sql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
     with page as (
         select id, activity_key, source, mode, units, xp, occurred_at, created_at, metadata

@@ -5,6 +5,7 @@ create or replace function xp.profile(p_user_id uuid)
 returns jsonb
 language plpgsql
 stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user app.users;
