@@ -21,7 +21,7 @@ declare
     v_i integer;
 begin
     if cardinality(p_keys) > 64 then
-        raise exception 'at most 64 awards per batch' using errcode = 'XP422';
+        raise exception 'at most 64 awards per batch' using errcode = 'XP422', detail = 'xp.batch_too_large';
     end if;
     -- Resolve Discord ids up front, so the lock order below holds for them too.
     if array_position(p_user_ids, null) is not null then
