@@ -194,10 +194,29 @@ async def test_the_api_key_rate_limit(client, app, api_key_factory) -> None:
     _problem(answers[1], 429, "auth.api_key_rate_limited")
 
 
+async def test_a_batched_award_reports_its_code(db, user) -> None:
+    """xp.award_events hands each failed item's DETAIL back, for the batcher to rebuild the error."""
+    rows = await db.fetch(
+        "select item, error_code, body, error_detail"
+        " from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8)",
+        [user["id"], uuid.uuid4()],
+        [None, None],
+        ["teleport", "run_km"],
+        [1, 1],
+        [f"c-{uuid.uuid4().hex}", f"c-{uuid.uuid4().hex}"],
+        [None, None],
+        ["{}", "{}"],
+        [None, None],
+    )
+    by_item = {row["item"]: (row["error_code"], row["error_detail"]) for row in rows}
+    assert by_item == {1: ("XP404", "xp.unknown_activity"), 2: ("XP404", "users.unknown_user")}
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="POST /xp/events goes through src/award_batcher.py, which rebuilds the db error from its "
-    "SQLSTATE and message only: xp.award_events must return the DETAIL too (src/sql/xp.py, award_batcher)",
+    "SQLSTATE and message only: src/sql/xp.py AWARD_EVENTS must select error_detail and the batcher "
+    'pass it as "D"',
 )
 async def test_awards_through_the_batcher_carry_their_code(client, user, api_key_factory) -> None:
     client.cookies.clear()
