@@ -293,8 +293,8 @@ def describe_areas(schema: dict[str, Any], intro: str) -> None:
         "",
         "Authorize with a Bearer access token (`POST /api/v1/auth/login`), the browser cookie with its "
         "`X-CSRF-Token` header, or a scoped `X-API-Key`. Errors are RFC 9457 problem documents "
-        "(`application/problem+json`). Lists are keyset-paginated with `limit` and `cursor`, answered "
-        "with `next_cursor`.",
+        "(`application/problem+json`) with a stable `code` to branch on (see `Problem`). Lists are "
+        "keyset-paginated with `limit` and `cursor`, answered with `next_cursor`.",
     ]
     schema.setdefault("info", {})["description"] = "\n".join(lines)
 

@@ -9,7 +9,7 @@ Every problem carries a stable, machine-readable `code` (`<area>.<snake_case>`; 
 - a few constant details our route handlers raise map to a code in DETAIL_CODES, until the
   handlers name theirs with `with_code`;
 - everything else gets DEFAULT_CODES[status] (validation failures `request.validation_failed`,
-  an unknown route `request.unknown_route`).
+  a body that does not parse `request.malformed_body`, an unknown route `request.unknown_route`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 
 from src.auth.csrf import REFUSED
 from src.sql.errors import problem_for
@@ -49,6 +49,7 @@ DEFAULT_CODES = {
 }
 OTHER_CLIENT_ERROR = "request.rejected"  # a 4xx not in DEFAULT_CODES
 VALIDATION_FAILED = "request.validation_failed"
+MALFORMED_BODY = "request.malformed_body"  # a body that does not parse (Litestar's SerializationException)
 UNKNOWN_ROUTE = "request.unknown_route"
 
 # Constant details that src/controllers raise without naming a code (exact text -> code).
@@ -144,6 +145,8 @@ def code_of(exc: HTTPException) -> str:
         return DETAIL_CODES[exc.detail]
     if isinstance(exc, ValidationException):
         return VALIDATION_FAILED
+    if isinstance(exc.__cause__, SerializationException):
+        return MALFORMED_BODY
     if isinstance(exc, NotFoundException) and _unknown_route(exc):
         return UNKNOWN_ROUTE
     return default_code(exc.status_code)

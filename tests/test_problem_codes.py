@@ -135,6 +135,8 @@ async def test_a_validation_failure(client) -> None:
     answer = await client.post("/api/v1/auth/otp", json={"email": "not an address"})
     body = _problem(answer, 400, "request.validation_failed")
     assert body["errors"], body
+    malformed = await client.post("/api/v1/auth/otp", content=b"{nope", headers={"content-type": "application/json"})
+    assert _problem(malformed, 400, "request.malformed_body")["detail"].startswith("JSON is malformed")
 
 
 async def test_the_401s(client) -> None:
@@ -179,6 +181,12 @@ async def test_the_input_guard_names_its_refusals(client) -> None:
     _problem(await client.post("/api/v1/auth/otp", content=deep, headers=headers), 400, "request.too_deeply_nested")
     huge = b'{"email": "' + b"a" * 1_100_000 + b'"}'
     _problem(await client.post("/api/v1/auth/otp", content=huge, headers=headers), 413, "request.body_too_large")
+
+
+async def test_a_dependency_not_configured(client, user) -> None:
+    client.cookies.clear()
+    answer = await client.post("/api/v1/payments/orders", json={"pack_id": "pack-100"}, headers=user["headers"])
+    _problem(answer, 503, "service.unavailable")
 
 
 async def test_the_api_key_rate_limit(client, app, api_key_factory) -> None:
