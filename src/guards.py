@@ -1,5 +1,6 @@
 """Route guards. `AuthMiddleware` fills `scope["user"]` (a Principal or None) and, when the
-presented credentials were bad, `scope["auth_error"]`; guards only decide."""
+presented credentials were bad, `scope["auth_error"]` (status, detail, problem code); guards
+only decide."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from src.problems import with_code
+
 # Each guard carries `openapi_kind`: src/openapi.py turns it into the operation's security.
 # Guards are coroutines: Litestar runs plain functions in a worker thread, a hop per request.
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
@@ -19,16 +22,17 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
     principal = connection.scope.get("user")
     if principal is None:
         error: Any = connection.scope.get("auth_error")  # type: ignore[typeddict-item]
-        if error and error[0] == 403:
-            raise PermissionDeniedException(error[1])
-        raise NotAuthorizedException(error[1] if error else "authentication required")
+        if not error:
+            raise with_code(NotAuthorizedException("authentication required"), "auth.unauthenticated")
+        status, detail, code = error
+        raise with_code(PermissionDeniedException(detail) if status == 403 else NotAuthorizedException(detail), code)
     return principal
 
 
 async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user (Bearer token or cookie)."""
     if _principal(connection).user_id is None:
-        raise PermissionDeniedException("a user token is required")
+        raise with_code(PermissionDeniedException("a user token is required"), "auth.user_token_required")
 
 
 requires_user.openapi_kind = "user"  # type: ignore[attr-defined]
@@ -38,7 +42,7 @@ async def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: Base
     """A signed-in user with role admin."""
     principal = _principal(connection)
     if principal.user_id is None or "admin" not in principal.roles:
-        raise PermissionDeniedException("admin role required")
+        raise with_code(PermissionDeniedException("admin role required"), "auth.admin_required")
 
 
 requires_admin.openapi_kind = "admin"  # type: ignore[attr-defined]
@@ -50,7 +54,8 @@ def requires_scope(*scopes: str) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = _principal(connection)
         if principal.via != "api_key" or not set(scopes) <= set(principal.scopes):
-            raise PermissionDeniedException(f"an API key with scope {', '.join(scopes)} is required")
+            detail = f"an API key with scope {', '.join(scopes)} is required"
+            raise with_code(PermissionDeniedException(detail), "auth.scope_required")
 
     guard.openapi_kind = ("scope", scopes)  # type: ignore[attr-defined]
     return guard
@@ -62,7 +67,7 @@ def requires_user_or_scope(scope: str) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = _principal(connection)
         if principal.via == "api_key" and scope not in principal.scopes:
-            raise PermissionDeniedException(f"this API key lacks scope {scope}")
+            raise with_code(PermissionDeniedException(f"this API key lacks scope {scope}"), "auth.scope_required")
 
     guard.openapi_kind = ("user_or_scope", scope)  # type: ignore[attr-defined]
     return guard

@@ -24,7 +24,7 @@ import msgspec
 from litestar.params import Parameter
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from src.problems import send_problem
+from src.problems import send_problem, with_code
 
 MAX_BODY_BYTES = 1_048_576  # the app's request_max_body_size
 MAX_JSON_DEPTH = 32  # nested objects/arrays in one body, the outermost counting 1
@@ -39,6 +39,14 @@ DECIMAL_MAX_PLACES = 20
 BigintId = Annotated[int, Parameter(ge=1, le=INT64_MAX)]
 BigintCursor = Annotated[int | None, Parameter(ge=0, le=INT64_MAX)]
 
+# Problem codes of the refusals (docs/api.md "Problem codes").
+NUL = "request.nul_character"
+NOT_UTF8 = "request.invalid_utf8"
+TOO_DEEP = "request.too_deeply_nested"
+TOO_LARGE = "request.body_too_large"
+JSON_TOO_LARGE = "request.json_too_large"
+NUMBER_OUT_OF_RANGE = "request.number_out_of_range"
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # `\u0000` not itself escaped: an odd run of backslashes before `u0000` (the even run is
 # literal backslashes followed by the text "u0000").
@@ -48,10 +56,11 @@ _BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 class InputRejected(Exception):
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, code: str) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.code = code  # the problem's `code`
 
 
 def json_depth(body: bytes) -> int:
@@ -70,22 +79,22 @@ def check_text(raw: bytes, where: str) -> None:
     """Percent-decoded `raw` (a path or query string) must be UTF-8 without NUL."""
     decoded = unquote_to_bytes(raw.replace(b"+", b" ")) if b"%" in raw else raw
     if b"\x00" in decoded:
-        raise InputRejected(400, f"the {where} contains a NUL character")
+        raise InputRejected(400, f"the {where} contains a NUL character", NUL)
     try:
         decoded.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputRejected(400, f"the {where} is not valid UTF-8") from None
+        raise InputRejected(400, f"the {where} is not valid UTF-8", NOT_UTF8) from None
 
 
 def check_body(body: bytes) -> None:
     if b"\x00" in body or (b"\\u0000" in body and _NUL_ESCAPE.search(body)):
-        raise InputRejected(400, "the request body contains a NUL character (U+0000), which cannot be stored")
+        raise InputRejected(400, "the request body contains a NUL character (U+0000), which cannot be stored", NUL)
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputRejected(400, "the request body is not valid UTF-8") from None
+        raise InputRejected(400, "the request body is not valid UTF-8", NOT_UTF8) from None
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
-        raise InputRejected(400, f"the request body is nested deeper than {MAX_JSON_DEPTH} levels")
+        raise InputRejected(400, f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", TOO_DEEP)
 
 
 def check_json_object(value: dict[str, Any] | None, field: str) -> None:
@@ -96,10 +105,13 @@ def check_json_object(value: dict[str, Any] | None, field: str) -> None:
 
     size = len(msgspec.json.encode(value))
     if size > METADATA_MAX_BYTES:
-        raise ValidationException(
-            f"{field} is {size} bytes encoded; at most {METADATA_MAX_BYTES} are accepted",
-            extra=[{"key": field, "message": f"at most {METADATA_MAX_BYTES} bytes encoded"}],
-            status_code=422,
+        raise with_code(
+            ValidationException(
+                f"{field} is {size} bytes encoded; at most {METADATA_MAX_BYTES} are accepted",
+                extra=[{"key": field, "message": f"at most {METADATA_MAX_BYTES} bytes encoded"}],
+                status_code=422,
+            ),
+            JSON_TOO_LARGE,
         )
 
 
@@ -117,11 +129,14 @@ def check_decimal(value: Decimal | None, field: str) -> None:
         or (value and value.adjusted() >= DECIMAL_MAX_EXPONENT)
         or exponent < -DECIMAL_MAX_PLACES
     ):
-        raise ValidationException(
-            f"{field} must be a finite number below 1e{DECIMAL_MAX_EXPONENT} in magnitude"
-            f" with at most {DECIMAL_MAX_PLACES} decimal places",
-            extra=[{"key": field, "message": "out of range"}],
-            status_code=422,
+        raise with_code(
+            ValidationException(
+                f"{field} must be a finite number below 1e{DECIMAL_MAX_EXPONENT} in magnitude"
+                f" with at most {DECIMAL_MAX_PLACES} decimal places",
+                extra=[{"key": field, "message": "out of range"}],
+                status_code=422,
+            ),
+            NUMBER_OUT_OF_RANGE,
         )
 
 
@@ -137,7 +152,7 @@ class InputGuardMiddleware:
             raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
             check_text(raw_path, "path")
             if "\x00" in scope["path"]:
-                raise InputRejected(400, "the path contains a NUL character")
+                raise InputRejected(400, "the path contains a NUL character", NUL)
             check_text(scope.get("query_string", b""), "query string")
             if scope.get("method") not in _BODY_METHODS:
                 await self.app(scope, receive, send)
@@ -145,7 +160,7 @@ class InputGuardMiddleware:
             body, tail = await self._read_body(scope, receive)
             check_body(body)
         except InputRejected as rejected:
-            await send_problem(send, rejected.status, rejected.detail)
+            await send_problem(send, rejected.status, rejected.detail, code=rejected.code)
             return
 
         replayed = False
@@ -164,7 +179,7 @@ class InputGuardMiddleware:
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, ReceiveMessage | None]:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -174,7 +189,7 @@ class InputGuardMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), None

@@ -21,6 +21,8 @@ from typing import Any
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from src.db_errors import CODE
+
 PROBLEM_MEDIA = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -65,14 +67,22 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
     "description": "An RFC 9457 problem document; every error the API answers with is one.",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "code"],
     "properties": {
         "type": {"type": "string", "description": "`about:blank`: the status says what kind of problem"},
         "title": {"type": "string", "description": "the status phrase, or a short summary"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string", "description": "what went wrong, for a person"},
         "instance": {"type": "string", "description": "the request path"},
-        "code": {"type": "string", "description": "a stable machine-readable code, where one applies"},
+        "code": {
+            "type": "string",
+            "pattern": CODE.pattern,
+            "description": "what went wrong, for a program: a stable `<area>.<snake_case>` code such as "
+            "`xp.unknown_activity` or `auth.otp_locked`. Branch on it, not on `detail` (whose text may "
+            "change) or `status` (shared by many problems). docs/api.md, section Problem codes, lists "
+            "every code with its status and meaning; a new code may be added, a listed one keeps its "
+            "meaning.",
+        },
         "hint": {"type": "string"},
         "errors": {
             "type": "array",
@@ -283,8 +293,8 @@ def describe_areas(schema: dict[str, Any], intro: str) -> None:
         "",
         "Authorize with a Bearer access token (`POST /api/v1/auth/login`), the browser cookie with its "
         "`X-CSRF-Token` header, or a scoped `X-API-Key`. Errors are RFC 9457 problem documents "
-        "(`application/problem+json`). Lists are keyset-paginated with `limit` and `cursor`, answered "
-        "with `next_cursor`.",
+        "(`application/problem+json`) with a stable `code` to branch on (see `Problem`). Lists are "
+        "keyset-paginated with `limit` and `cursor`, answered with `next_cursor`.",
     ]
     schema.setdefault("info", {})["description"] = "\n".join(lines)
 

@@ -52,14 +52,14 @@ class AuthMiddleware:
         settings = state.settings
         headers = _headers(scope)
         principal = None
-        error: tuple[int, str] | None = None
+        error: tuple[int, str, str] | None = None  # (status, detail, problem code)
 
         api_key = headers.get(b"x-api-key")
         authorization = headers.get(b"authorization", b"")
         if api_key:
             principal = await state.api_keys.verify(state.db, api_key.decode("latin-1"))
             if principal is None:
-                error = (401, "invalid or revoked API key")
+                error = (401, "invalid or revoked API key", "auth.invalid_api_key")
             else:
                 try:
                     await state.api_key_limiter.hit(
@@ -67,7 +67,11 @@ class AuthMiddleware:
                     )
                 except RateLimited as limited:
                     await send_problem(
-                        send, 429, "API key rate limit exceeded", {"Retry-After": str(limited.retry_after)}
+                        send,
+                        429,
+                        "API key rate limit exceeded",
+                        {"Retry-After": str(limited.retry_after)},
+                        code="auth.api_key_rate_limited",
                     )
                     return
                 except Exception as exc:  # Redis down: fail open, say so once
@@ -78,7 +82,7 @@ class AuthMiddleware:
             try:
                 principal = verify_access(settings, authorization[7:].decode("latin-1").strip())
             except InvalidToken as exc:
-                error = (401, f"invalid access token: {exc}")
+                error = (401, f"invalid access token: {exc}", "auth.invalid_token")
         else:
             cookies = _cookies(headers.get(b"cookie"))
             token = cookies.get("access_token")
@@ -87,11 +91,11 @@ class AuthMiddleware:
                     principal = verify_access(settings, token)
                     principal = type(principal)(**{**_fields(principal), "via": "cookie"})
                 except InvalidToken as exc:
-                    error = (401, f"invalid access token: {exc}")
+                    error = (401, f"invalid access token: {exc}", "auth.invalid_token")
                 if principal is not None and scope.get("method") in UNSAFE:
                     sent = (headers.get(b"x-csrf-token") or b"").decode("latin-1")
                     if not csrf_ok(settings, principal.session_id, sent):
-                        principal, error = None, (403, REFUSED)
+                        principal, error = None, (403, REFUSED, "auth.csrf_refused")
         scope["user"] = principal
         scope["auth_error"] = error  # type: ignore[typeddict-unknown-key]
         await self.app(scope, receive, send)

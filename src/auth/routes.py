@@ -50,6 +50,7 @@ from src.auth.session import TokenPair, start_session, token_pair, token_respons
 from src.auth.tokens import new_refresh_token, refresh_hash
 from src.db import Database, Document
 from src.guards import requires_admin, requires_user
+from src.problems import with_code
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", max_length=254)]
 OTP_TTL_S = 600
@@ -105,7 +106,9 @@ class AuthController(Controller):
             email_key = f"otp:email:{keyed_hash(settings, 'email', email).hex()}"
             await hit(state.redis, email_key, settings.otp_max_per_email, OTP_WINDOW_S, prefix)
         except RateLimited as limited:
-            raise _too_many("too many code requests; try again later", limited.retry_after) from None
+            raise with_code(
+                _too_many("too many code requests; try again later", limited.retry_after), "auth.otp_rate_limited"
+            ) from None
         code = f"{secrets.randbelow(1_000_000):06d}"
         await calls.otp_store(db, email, keyed_hash(settings, "otp", f"{email}:{code}"), OTP_TTL_S)
         await state.queue.enqueue(
@@ -129,9 +132,12 @@ class AuthController(Controller):
             db, email, keyed_hash(settings, "otp", f"{email}:{data.code}"), OTP_MAX_FAILURES, OTP_LOCK_S
         )
         if answer["status"] == "locked":
-            raise _too_many("too many wrong codes; this address is locked for a while", answer["retry_after"])
+            raise with_code(
+                _too_many("too many wrong codes; this address is locked for a while", answer["retry_after"]),
+                "auth.otp_locked",
+            )
         if answer["status"] != "ok":
-            raise ClientException("wrong or expired code")
+            raise with_code(ClientException("wrong or expired code"), "auth.otp_invalid")
         return token_response(settings, await start_session(db, settings, answer["user"]))
 
     @post("/refresh", status_code=200)
@@ -143,11 +149,11 @@ class AuthController(Controller):
         settings = request.app.state.settings
         presented = (data.refresh_token if data else None) or request.cookies.get("refresh_token")
         if not presented:
-            raise NotAuthorizedException("refresh token required")
+            raise with_code(NotAuthorizedException("refresh token required"), "auth.refresh_token_required")
         if not (data and data.refresh_token):  # cookie-borne: same CSRF rule as other unsafe requests
             family = await calls.refresh_family(db, refresh_hash(settings, presented))
             if not csrf_ok(settings, family, request.headers.get(HEADER)):
-                raise PermissionDeniedException(REFUSED)
+                raise with_code(PermissionDeniedException(REFUSED), "auth.csrf_refused")
         fresh = new_refresh_token()
         answer = await calls.refresh_rotate(
             db,
@@ -158,10 +164,14 @@ class AuthController(Controller):
             REFRESH_REUSE_S,
         )
         if answer["status"] != "ok":
-            reason = {"reuse": "refresh token reused; the session has been revoked"}.get(
-                answer["status"], "refresh token is invalid, expired or revoked"
+            if answer["status"] == "reuse":
+                raise with_code(
+                    NotAuthorizedException("refresh token reused; the session has been revoked"),
+                    "auth.refresh_token_reused",
+                )
+            raise with_code(
+                NotAuthorizedException("refresh token is invalid, expired or revoked"), "auth.refresh_token_invalid"
             )
-            raise NotAuthorizedException(reason)
         if answer.get("successor_sealed"):  # a second tab within the reuse interval
             fresh = unseal(settings, answer["successor_sealed"])
         return token_response(settings, token_pair(settings, answer["user"], answer["family_id"], fresh))
@@ -209,7 +219,9 @@ def _settings(request: Request[Any, Any, Any]) -> Any:
 
 def _enabled(request: Request[Any, Any, Any], provider: str) -> None:
     if provider not in providers.PROVIDERS or not providers.enabled(_settings(request), provider):
-        raise NotFoundException(f"sign-in with {provider} is not enabled on this server")
+        raise with_code(
+            NotFoundException(f"sign-in with {provider} is not enabled on this server"), "auth.provider_not_enabled"
+        )
 
 
 def _digest(binding: str) -> str:
@@ -240,7 +252,7 @@ async def _start(request: Request[Any, Any, Any], provider: str, redirect_to: st
     _enabled(request, provider)
     settings = _settings(request)
     if not allowed(redirect_to, settings.redirect_allowlist):
-        raise ClientException("redirect_to is not an allowed destination")
+        raise with_code(ClientException("redirect_to is not an allowed destination"), "auth.redirect_not_allowed")
     state, verifier, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     where = await providers.endpoints(settings, provider)
     async with providers.client(settings, provider, _callback_uri(request, provider)) as client:
@@ -273,14 +285,15 @@ async def _link(request: Request[Any, Any, Any], db: Database, link_user: str, i
     """The callback of a link: only the user who started it, still signed in, completes it."""
     principal = request.user
     if principal is None or principal.user_id is None:
-        raise NotAuthorizedException("sign in again to link this account")
+        raise with_code(NotAuthorizedException("sign in again to link this account"), "auth.sign_in_to_link")
     if str(principal.user_id) != link_user:
-        raise ClientException("this link was started by another user; start again")
+        raise with_code(ClientException("this link was started by another user; start again"), "auth.link_other_user")
     answer = await calls.oauth_link(
         db, principal.user_id, identity.provider, identity.subject, identity.email, identity.email_verified
     )
     if answer["status"] != "linked":
-        raise Conflict(detail=LINK_REFUSED.get(answer["status"], "the account could not be linked"))
+        detail, code = LINK_REFUSED.get(answer["status"], ("the account could not be linked", "auth.link_refused"))
+        raise with_code(Conflict(detail=detail), code)
 
 
 class Conflict(HTTPException):
@@ -288,9 +301,9 @@ class Conflict(HTTPException):
 
 
 LINK_REFUSED = {
-    "taken": "that account is already linked to another user",
-    "other": "you already linked another account of this provider",
-    "gone": "this account no longer exists",
+    "taken": ("that account is already linked to another user", "auth.link_taken"),
+    "other": ("you already linked another account of this provider", "auth.link_one_per_provider"),
+    "gone": ("this account no longer exists", "users.account_gone"),
 }
 
 
@@ -324,18 +337,25 @@ class OAuthController(Controller):
         raw = await request.app.state.redis.getdel(f"{settings.redis.key_prefix}:oauth:{oauth_state}")
         record = json.loads(raw) if raw else None
         if record is None or record["provider"] != provider:
-            raise ClientException("unknown or expired sign-in state; start again")
+            raise with_code(
+                ClientException("unknown or expired sign-in state; start again"), "auth.oauth_state_unknown"
+            )
         binding = request.cookies.get(BINDING_COOKIE) or ""
         if not hmac.compare_digest(_digest(binding), record.get("binding", "")):
-            raise ClientException("this sign-in was started in another browser; start again")
+            raise with_code(
+                ClientException("this sign-in was started in another browser; start again"), "auth.oauth_other_browser"
+            )
         if error or not code:
-            raise ClientException(f"the provider did not authorize the sign-in: {error or 'no code'}")
+            raise with_code(
+                ClientException(f"the provider did not authorize the sign-in: {error or 'no code'}"),
+                "auth.provider_refused",
+            )
         try:
             identity = await providers.exchange(
                 settings, provider, code, _callback_uri(request, provider), record["verifier"], record.get("nonce")
             )
         except providers.ProviderError as exc:
-            raise ClientException(f"sign-in with {provider} failed: {exc}") from None
+            raise with_code(ClientException(f"sign-in with {provider} failed: {exc}"), "auth.provider_failed") from None
         redirect = Redirect(record["redirect_to"], status_code=302)
         redirect.set_cookie(cookie(settings, BINDING_COOKIE, "", 0, path=AUTH_PATH))
         if record.get("link_user"):
@@ -352,13 +372,13 @@ class OAuthController(Controller):
         _enabled(request, provider)
         settings = _settings(request)
         if not allowed(data.redirect_uri, settings.redirect_allowlist):
-            raise ClientException("redirect_uri is not an allowed destination")
+            raise with_code(ClientException("redirect_uri is not an allowed destination"), "auth.redirect_not_allowed")
         try:
             identity = await providers.exchange(
                 settings, provider, data.code, data.redirect_uri, data.code_verifier, data.nonce
             )
         except providers.ProviderError as exc:
-            raise ClientException(f"sign-in with {provider} failed: {exc}") from None
+            raise with_code(ClientException(f"sign-in with {provider} failed: {exc}"), "auth.provider_failed") from None
         return token_response(settings, await _sign_in(request, db, identity))
 
 

@@ -15,6 +15,7 @@ from src.answers import documented
 from src.challenges import answers, calls
 from src.db import Database, Document, json_response
 from src.guards import requires_admin, requires_scope, requires_user
+from src.problems import with_code
 
 
 class Completion(msgspec.Struct, forbid_unknown_fields=True):
@@ -106,4 +107,4 @@ class ChallengeAdminController(Controller):
     async def deactivate(self, db: Database, slug: str) -> None:
         """Retire a challenge (it disappears for players; progress stays)."""
         if not await calls.deactivate(db, slug):
-            raise NotFoundException(f"no challenge {slug}")
+            raise with_code(NotFoundException(f"no challenge {slug}"), "challenges.unknown_challenge")

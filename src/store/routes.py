@@ -20,6 +20,7 @@ from src.answers import documented
 from src.db import Database, Document, json_response
 from src.guards import requires_admin, requires_user
 from src.limits import INT64_MAX
+from src.problems import with_code
 from src.store import answers, calls, razorpay
 
 log = logging.getLogger("xpcore.payments")
@@ -157,18 +158,27 @@ class PaymentsController(Controller):
         """Our order for a coin pack, and Razorpay's, for the checkout."""
         state = request.app.state
         if not razorpay.configured(state.settings):  # before our order row: nothing to leave behind
-            raise ServiceUnavailableException("payments are not configured on this server")
+            raise with_code(
+                ServiceUnavailableException("payments are not configured on this server"),
+                "store.payments_not_configured",
+            )
         ours = await calls.order_create(db, request.user.user_id, data.pack_id)
         try:
             theirs = await asyncio.to_thread(razorpay.create_order, state.settings, ours)
         except razorpay.NotConfigured:
-            raise ServiceUnavailableException("payments are not configured on this server") from None
+            raise with_code(
+                ServiceUnavailableException("payments are not configured on this server"),
+                "store.payments_not_configured",
+            ) from None
         except Exception as exc:  # Razorpay refused or did not answer: our order stays `creating`
             log.warning("razorpay order for %s failed: %s", ours["order_id"], type(exc).__name__)
-            raise HTTPException(
-                "the payment provider did not accept the order; retry shortly",
-                status_code=502,
-                headers={"Retry-After": "10"},
+            raise with_code(
+                HTTPException(
+                    "the payment provider did not accept the order; retry shortly",
+                    status_code=502,
+                    headers={"Retry-After": "10"},
+                ),
+                "store.provider_failed",
             ) from None
         await calls.order_attach(db, ours["order_id"], theirs["id"])
         return Order(
@@ -187,7 +197,7 @@ class PaymentsController(Controller):
         if not razorpay.checkout_signature_ok(
             settings, data.razorpay_order_id, data.razorpay_payment_id, data.razorpay_signature
         ):
-            raise ClientException("payment signature does not match")
+            raise with_code(ClientException("payment signature does not match"), "store.bad_payment_signature")
         answer = await calls.payment_credit(
             db, data.razorpay_order_id, data.razorpay_payment_id, None, request.user.user_id, "verify"
         )
@@ -205,12 +215,12 @@ class PaymentsController(Controller):
         state = request.app.state
         raw = await request.body()
         if not razorpay.webhook_signature_ok(state.settings, raw, request.headers.get("x-razorpay-signature", "")):
-            raise ClientException("webhook signature does not match")
+            raise with_code(ClientException("webhook signature does not match"), "store.bad_webhook_signature")
         try:
             event = json.loads(raw)
             name = str(event["event"])
         except (ValueError, KeyError, TypeError):
-            raise ClientException("webhook body is not a Razorpay event") from None
+            raise with_code(ClientException("webhook body is not a Razorpay event"), "store.bad_webhook_body") from None
         event_id = request.headers.get("x-razorpay-event-id") or str(event.get("id") or "")
         if event_id and not await calls.webhook_seen(db, event_id, name):
             return {"status": "duplicate"}

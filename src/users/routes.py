@@ -14,6 +14,7 @@ from src.auth import calls as auth_calls
 from src.auth.cookies import clear_auth_cookies
 from src.db import Database, Document
 from src.guards import requires_scope, requires_user
+from src.problems import with_code
 from src.users import answers, calls
 
 
@@ -26,9 +27,9 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     bio: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
-def _found(user: Document | None, missing: str) -> answers.User:
+def _found(user: Document | None, missing: str, code: str) -> answers.User:
     if user is None:
-        raise NotFoundException(missing)
+        raise with_code(NotFoundException(missing), code)
     return msgspec.convert(user, answers.User)
 
 
@@ -38,13 +39,15 @@ class UsersController(Controller):
 
     @get("/me", guards=[requires_user], responses=documented(answers.User, "The caller's account"))
     async def me(self, request: Request[Any, Any, Any], db: Database) -> answers.User:
-        return _found(await calls.user_me(db, request.user.user_id), "this account no longer exists")
+        return _found(
+            await calls.user_me(db, request.user.user_id), "this account no longer exists", "users.account_gone"
+        )
 
     @patch("/me", guards=[requires_user], responses=documented(answers.User, "The account, changed"))
     async def update_me(self, request: Request[Any, Any, Any], db: Database, data: UserUpdate) -> answers.User:
         """Change username, display name, avatar or bio; a taken username is a 409."""
         user = await calls.user_update(db, request.user.user_id, msgspec.to_builtins(data))
-        return _found(user, "this account no longer exists")
+        return _found(user, "this account no longer exists", "users.account_gone")
 
     @delete("/me", guards=[requires_user], status_code=204)
     async def delete_me(self, request: Request[Any, Any, Any], db: Database) -> Response[None]:
@@ -63,18 +66,18 @@ class UsersController(Controller):
     async def end_session(self, request: Request[Any, Any, Any], db: Database, session_id: uuid.UUID) -> None:
         """Sign a session out: its refresh token stops working (its access token expires within 15 minutes)."""
         if not await auth_calls.family_revoke(db, session_id, request.user.user_id):
-            raise NotFoundException("no such session")
+            raise with_code(NotFoundException("no such session"), "users.unknown_session")
 
     @get("/lookup", guards=[requires_scope("users:read")], responses=documented(answers.User, "The user"))
     async def lookup(self, db: Database, id: uuid.UUID | None = None, discord_id: str | None = None) -> answers.User:
         """For trusted services (API key with users:read): a user by id or Discord id."""
         if (id is None) == (discord_id is None):
-            raise ValidationException("give exactly one of id or discord_id")
-        return _found(await calls.user_lookup(db, id, discord_id), "no such user")
+            raise with_code(ValidationException("give exactly one of id or discord_id"), "users.one_reference_needed")
+        return _found(await calls.user_lookup(db, id, discord_id), "no such user", "users.unknown_user")
 
     @get("/{username:str}", responses=documented(answers.PublicProfile, "The user's public profile"))
     async def public(self, db: Database, username: str) -> Document:
         user = await calls.user_public(db, username)
         if user is None:
-            raise NotFoundException(f"no user {username!r}")
+            raise with_code(NotFoundException(f"no user {username!r}"), "users.unknown_user")
         return user

@@ -5,8 +5,9 @@ at low load nothing waits. Awards that arrive while every slot is busy queue, an
 free slot takes up to `max_batch` of them in one call. Under load a round trip, a commit and
 the Python side of an asyncpg call are then shared by many awards, which roughly halves the
 cost of an award on both sides (bench/README.md). Each award still succeeds or fails alone:
-the db function runs each in its own subtransaction and answers its SQLSTATE, which is raised
-here as the asyncpg error the problem handler maps, exactly as a single call would raise it.
+the db function runs each in its own subtransaction and answers its SQLSTATE, message and
+DETAIL, which are raised here as `Refused` (src/db_errors.py), answered exactly like the same
+error raised by a single call.
 
 Durability is unchanged: a request is answered only after the call that booked it committed.
 If that call fails as a whole (connection lost, timeout), every award in it fails and nothing
@@ -28,6 +29,7 @@ import msgspec
 from litestar.datastructures import State
 
 from src.db import Database
+from src.db_errors import Refused
 from src.metrics import AWARD_BATCH_SIZE
 from src.xp import calls
 
@@ -139,7 +141,7 @@ class AwardBatcher:
             waiting.attempts += 1
             self._pending.append(waiting)
         else:
-            waiting.future.set_exception(asyncpg.PostgresError.new({"C": code, "M": row["body"], "S": "ERROR"}))
+            waiting.future.set_exception(Refused(code, row["body"], row["error_detail"]))
 
 
 def provide_awards(state: State) -> AwardBatcher:

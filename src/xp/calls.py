@@ -13,9 +13,9 @@ from src.db import Database, Document
 
 async def award_events(db: Database, *columns: list[Any]) -> list[asyncpg.Record]:
     """Many awards in one call, one array per argument of `xp.award_event`; metadata travels
-    as JSON text. A row per award: `(item, error_code, replayed, body)`."""
+    as JSON text. A row per award: `(item, error_code, replayed, body, error_detail)`."""
     return await db.fetch(
-        "select item, error_code, replayed, body"
+        "select item, error_code, replayed, body, error_detail"
         " from xp.award_events($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8, $9)",
         *columns,
     )

@@ -21,6 +21,7 @@ from src.auth.principal import Principal
 from src.db import Database, Document, json_response
 from src.guards import requires_admin, requires_user, requires_user_or_scope
 from src.limits import BigintCursor, check_decimal, check_json_object
+from src.problems import with_code
 from src.xp import answers, calls
 from src.xp.batcher import Award, AwardBatcher
 
@@ -102,7 +103,9 @@ class XPController(Controller):
         same request; 409 when it used it for a different one."""
         principal = _principal(request)
         if (data.user.id is None) == (data.user.discord_id is None):
-            raise ValidationException("user needs exactly one of id or discord_id")
+            raise with_code(
+                ValidationException("user needs exactly one of id or discord_id"), "users.one_reference_needed"
+            )
         check_decimal(data.units, "units")
         check_json_object(data.metadata, "metadata")
         replayed, body = await awards.award(

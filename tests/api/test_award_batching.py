@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from src.db import Database
-from src.db_errors import status_for
+from src.db_errors import Refused, status_for
 from src.settings import load_settings
 from src.xp.batcher import Award, AwardBatcher
 
@@ -36,7 +36,7 @@ async def _status(batcher: AwardBatcher, award: Award) -> tuple[int, dict | str]
     """What the endpoint answers for this award: 201/200 with the award, else the mapped problem."""
     try:
         replayed, body = await batcher.award(award)
-    except asyncpg.PostgresError as exc:
+    except (asyncpg.PostgresError, Refused) as exc:
         mapped = status_for(exc)
         return (mapped[0] if mapped else 500), str(exc)
     return (200 if replayed else 201), json.loads(body)

@@ -43,7 +43,7 @@ async def test_every_guarded_operation_is_documented_as_guarded(client, document
 
 async def test_every_error_is_an_rfc_9457_problem(document) -> None:
     problem = document["components"]["schemas"]["Problem"]
-    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
     for path, method, operation in operations(document):
         errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
         assert "400" in errors and "503" in errors, (path, method)

@@ -11,7 +11,7 @@ begin
     update auth.api_keys set revoked_at = coalesce(revoked_at, now()) where id = p_id
     returning jsonb_build_object('id', id, 'name', name, 'prefix', prefix, 'revoked_at', revoked_at) into v_key;
     if v_key is null then
-        raise exception 'no API key %', p_id using errcode = 'XP404';
+        raise exception 'no API key %', p_id using errcode = 'XP404', detail = 'auth.unknown_api_key';
     end if;
     return v_key;
 end;

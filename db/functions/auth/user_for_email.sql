@@ -20,7 +20,8 @@ begin
     if v_user.id is null then  -- lost a race for the same address (or username): read the winner
         select * into v_user from app.users where lower(email) = lower(p_email) and deleted_at is null;
         if not found then
-            raise exception 'could not create a user for this address, retry' using errcode = 'XP409';
+            raise exception 'could not create a user for this address, retry'
+                using errcode = 'XP409', detail = 'auth.user_creation_conflict';
         end if;
     end if;
     return v_user;

@@ -21,15 +21,16 @@ declare
 begin
     select * into c from challenges.challenges where slug = p_slug and active;
     if not found then
-        raise exception 'no challenge %', p_slug using errcode = 'XP404';
+        raise exception 'no challenge %', p_slug using errcode = 'XP404', detail = 'challenges.unknown_challenge';
     end if;
     if not exists (select 1 from app.users where id = p_user_id and deleted_at is null) then
-        raise exception 'no user %', p_user_id using errcode = 'XP404';
+        raise exception 'no user %', p_user_id using errcode = 'XP404', detail = 'users.unknown_user';
     end if;
     insert into challenges.progress (user_id, challenge_id) values (p_user_id, c.id) on conflict do nothing;
     select * into v_progress from challenges.progress where user_id = p_user_id and challenge_id = c.id for update;
     if v_progress.completed_at is null and challenges.status_for(p_user_id, c) = 'locked' then
-        raise exception 'challenge % is locked: complete the one before it first', p_slug using errcode = 'XP409';
+        raise exception 'challenge % is locked: complete the one before it first', p_slug
+            using errcode = 'XP409', detail = 'challenges.locked';
     end if;
     select slug into v_next from challenges.challenges where active and position > c.position order by position limit 1;
     if not coalesce(p_passed, false) then

@@ -13,11 +13,12 @@ declare
 begin
     select * into c from challenges.challenges where slug = p_slug and active;
     if not found then
-        raise exception 'no challenge %', p_slug using errcode = 'XP404';
+        raise exception 'no challenge %', p_slug using errcode = 'XP404', detail = 'challenges.unknown_challenge';
     end if;
     v_status := challenges.status_for(p_user_id, c);
     if v_status = 'locked' then
-        raise exception 'challenge % is locked: complete the one before it first', p_slug using errcode = 'XP403';
+        raise exception 'challenge % is locked: complete the one before it first', p_slug
+            using errcode = 'XP403', detail = 'challenges.locked';
     end if;
     return jsonb_build_object('slug', c.slug, 'title', c.title, 'order', c.position, 'xp_reward', c.xp_reward,
         'coin_reward', c.coin_reward, 'status', v_status, 'description', c.description_md,

@@ -11,7 +11,7 @@ declare
 begin
     select * into c from challenges.challenges where slug = p_slug;
     if not found then
-        raise exception 'no challenge %', p_slug using errcode = 'XP404';
+        raise exception 'no challenge %', p_slug using errcode = 'XP404', detail = 'challenges.unknown_challenge';
     end if;
     return jsonb_build_object('slug', c.slug, 'title', c.title, 'order', c.position, 'starter_code', c.starter_code,
         'tests', c.hidden_tests, 'target_time_s', c.target_time_s, 'active', c.active);

@@ -23,7 +23,7 @@ begin
     where x.slug = p_slug
     returning * into c;
     if not found then
-        raise exception 'no challenge %', p_slug using errcode = 'XP404';
+        raise exception 'no challenge %', p_slug using errcode = 'XP404', detail = 'challenges.unknown_challenge';
     end if;
     return jsonb_build_object('slug', c.slug, 'order', c.position, 'xp_reward', c.xp_reward, 'active', c.active);
 end;

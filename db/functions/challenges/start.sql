@@ -11,10 +11,10 @@ declare
 begin
     select * into c from challenges.challenges where slug = p_slug and active;
     if not found then
-        raise exception 'no challenge %', p_slug using errcode = 'XP404';
+        raise exception 'no challenge %', p_slug using errcode = 'XP404', detail = 'challenges.unknown_challenge';
     end if;
     if challenges.status_for(p_user_id, c) = 'locked' then
-        raise exception 'challenge % is locked', p_slug using errcode = 'XP403';
+        raise exception 'challenge % is locked', p_slug using errcode = 'XP403', detail = 'challenges.locked';
     end if;
     insert into challenges.progress (user_id, challenge_id, started_at) values (p_user_id, c.id, now())
     on conflict (user_id, challenge_id) do update set started_at = coalesce(challenges.progress.started_at, now());

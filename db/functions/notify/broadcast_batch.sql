@@ -14,7 +14,7 @@ declare
 begin
     select * into v_broadcast from notify.broadcasts where id = p_broadcast_id for update;
     if not found then
-        raise exception 'no broadcast %', p_broadcast_id using errcode = 'XP404';
+        raise exception 'no broadcast %', p_broadcast_id using errcode = 'XP404', detail = 'notify.unknown_broadcast';
     end if;
     if v_broadcast.done_at is not null then
         return 0;

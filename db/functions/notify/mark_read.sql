@@ -9,7 +9,7 @@ as $$
 begin
     update notify.outbox set read_at = coalesce(read_at, now()) where id = p_id and user_id = p_user_id;
     if not found then
-        raise exception 'no notification %', p_id using errcode = 'XP404';
+        raise exception 'no notification %', p_id using errcode = 'XP404', detail = 'notify.unknown_notification';
     end if;
 end;
 $$;

@@ -30,7 +30,8 @@ declare
     v_entries json;
 begin
     if p_mode not in ('reality', 'cyber') then
-        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+        raise exception 'no % board: mode must be reality or cyber', p_mode
+            using errcode = 'XP404', detail = 'seasons.unknown_board';
     end if;
     select xp, reached_at into v_xp, v_reached from xp.season_scores
      where season_id = v_season.id and mode = p_mode and user_id = p_user_id;

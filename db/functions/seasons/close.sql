@@ -14,10 +14,11 @@ declare
 begin
     select * into v_season from xp.seasons where id = p_season for update;
     if not found then
-        raise exception 'no season %', p_season using errcode = 'XP404';
+        raise exception 'no season %', p_season using errcode = 'XP404', detail = 'seasons.unknown_season';
     end if;
     if now() < v_season.ends_at then
-        raise exception 'season % runs until %', p_season, v_season.ends_at using errcode = 'XP409';
+        raise exception 'season % runs until %', p_season, v_season.ends_at
+            using errcode = 'XP409', detail = 'seasons.still_running';
     end if;
     if v_season.status <> 'closed' then
         insert into seasons.final_standings (season_id, mode, user_id, rank, xp)

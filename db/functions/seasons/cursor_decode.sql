@@ -15,13 +15,14 @@ declare
 begin
     if v_position is null
        or sha256(convert_to(v_mac, 'UTF8')) <> sha256(convert_to(seasons.board_mac(p_board || '|' || v_position), 'UTF8')) then
-        raise exception 'invalid cursor: not one this board issued' using errcode = 'XP400';
+        raise exception 'invalid cursor: not one this board issued'
+            using errcode = 'XP400', detail = 'seasons.invalid_cursor';
     end if;
     rank := split_part(v_position, '~', 1)::bigint;
     xp := split_part(v_position, '~', 2)::bigint;
     reached_at := to_timestamp(split_part(v_position, '~', 3), 'YYYY-MM-DD"T"HH24:MI:SS.US') at time zone 'UTC';
     user_id := split_part(v_position, '~', 4)::uuid;
 exception when data_exception then
-    raise exception 'malformed cursor' using errcode = 'XP400';
+    raise exception 'malformed cursor' using errcode = 'XP400', detail = 'seasons.invalid_cursor';
 end;
 $$;

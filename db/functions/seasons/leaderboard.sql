@@ -24,7 +24,8 @@ declare
     v_board text;
 begin
     if p_mode not in ('reality', 'cyber') then
-        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+        raise exception 'no % board: mode must be reality or cyber', p_mode
+            using errcode = 'XP404', detail = 'seasons.unknown_board';
     end if;
     v_board := 'season:' || v_season.id || ':' || p_mode;  -- what its cursors are signed for
     if p_cursor is not null then

@@ -14,7 +14,7 @@ begin
     end if;
     select * into v from xp.seasons where id = p_id;
     if not found then
-        raise exception 'no season %', p_id using errcode = 'XP404';
+        raise exception 'no season %', p_id using errcode = 'XP404', detail = 'seasons.unknown_season';
     end if;
     return v;
 end;

@@ -16,19 +16,22 @@ declare
     v_done store.coin_ledger;
 begin
     if p_amount is null or p_amount <= 0 or p_amount > 10000000 then
-        raise exception 'amount must be between 1 and 10,000,000 coins' using errcode = 'XP422';
+        raise exception 'amount must be between 1 and 10,000,000 coins'
+            using errcode = 'XP422', detail = 'store.invalid_amount';
     end if;
     if p_source not in ('payment', 'challenge', 'admin', 'bonus') then
-        raise exception 'source % cannot credit coins', p_source using errcode = 'XP422';
+        raise exception 'source % cannot credit coins', p_source
+            using errcode = 'XP422', detail = 'store.source_not_allowed';
     end if;
     if not exists (select 1 from app.users where id = p_user_id and deleted_at is null) then
-        raise exception 'no user %', p_user_id using errcode = 'XP404';
+        raise exception 'no user %', p_user_id using errcode = 'XP404', detail = 'users.unknown_user';
     end if;
     v_wallet := store.lock_wallet(p_user_id);
     select * into v_done from store.coin_ledger where source = p_source and idempotency_key = p_idempotency_key;
     if found then
         if v_done.user_id <> p_user_id then
-            raise exception 'idempotency key % was already used for another user', p_idempotency_key using errcode = 'XP409';
+            raise exception 'idempotency key % was already used for another user', p_idempotency_key
+                using errcode = 'XP409', detail = 'request.idempotency_key_reused';
         end if;
         return jsonb_build_object('entry_id', v_done.id, 'coins', v_wallet.balance, 'debt', v_wallet.debt, 'replayed', true);
     end if;

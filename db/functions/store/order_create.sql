@@ -12,7 +12,7 @@ declare
 begin
     select * into v_pack from store.coin_packs where id = p_pack_id and active;
     if not found then
-        raise exception 'no coin pack %', p_pack_id using errcode = 'XP404';
+        raise exception 'no coin pack %', p_pack_id using errcode = 'XP404', detail = 'store.unknown_coin_pack';
     end if;
     insert into store.payment_orders (user_id, pack_id, amount_paise, currency, coins)
     values (p_user_id, v_pack.id, v_pack.amount_paise, v_pack.currency, v_pack.coins)

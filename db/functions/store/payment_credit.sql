@@ -17,17 +17,19 @@ declare
 begin
     select * into v_order from store.payment_orders where razorpay_order_id = p_razorpay_order_id for update;
     if not found then
-        raise exception 'no order %', p_razorpay_order_id using errcode = 'XP404';
+        raise exception 'no order %', p_razorpay_order_id using errcode = 'XP404', detail = 'payments.unknown_order';
     end if;
     if p_user_id is not null and v_order.user_id <> p_user_id then
-        raise exception 'order % is not yours', p_razorpay_order_id using errcode = 'XP403';
+        raise exception 'order % is not yours', p_razorpay_order_id
+            using errcode = 'XP403', detail = 'payments.not_your_order';
     end if;
     if v_order.status in ('paid', 'refunded') then
         return jsonb_build_object('status', 'already_credited', 'user_id', v_order.user_id,
             'coins', (select balance from store.wallets where user_id = v_order.user_id));
     end if;
     if p_amount_paise is not null and p_amount_paise <> v_order.amount_paise then
-        raise exception 'paid % paise, the order is for %', p_amount_paise, v_order.amount_paise using errcode = 'XP422';
+        raise exception 'paid % paise, the order is for %', p_amount_paise, v_order.amount_paise
+            using errcode = 'XP422', detail = 'payments.amount_mismatch';
     end if;
     v_credit := store.credit_coins(v_order.user_id, v_order.coins, 'payment', 'order:' || v_order.id,
         jsonb_build_object('razorpay_order_id', p_razorpay_order_id, 'payment_id', p_payment_id, 'via', p_via));

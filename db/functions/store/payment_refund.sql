@@ -15,7 +15,8 @@ declare
 begin
     select * into v_order from store.payment_orders where payment_id = p_payment_id for update;
     if not found then
-        raise exception 'no credited payment %', p_payment_id using errcode = 'XP404';
+        raise exception 'no credited payment %', p_payment_id
+            using errcode = 'XP404', detail = 'payments.unknown_payment';
     end if;
     if v_order.status = 'refunded' then
         return jsonb_build_object('status', 'already_refunded');

@@ -14,18 +14,19 @@ declare
 begin
     select * into v_item from store.items where slug = p_slug and active;
     if not found then
-        raise exception 'no item %', p_slug using errcode = 'XP404';
+        raise exception 'no item %', p_slug using errcode = 'XP404', detail = 'store.unknown_item';
     end if;
     v_wallet := store.lock_wallet(p_user_id);
     if exists (select 1 from store.inventory where user_id = p_user_id and item_id = v_item.id) then
-        raise exception 'you already own %', p_slug using errcode = 'XP409';
+        raise exception 'you already own %', p_slug using errcode = 'XP409', detail = 'store.already_owned';
     end if;
     if v_wallet.debt > 0 then
         raise exception 'a refunded payment left a debt of % coins; spending resumes once it is paid', v_wallet.debt
-            using errcode = 'XP402';
+            using errcode = 'XP402', detail = 'store.wallet_in_debt';
     end if;
     if v_wallet.balance < v_item.price_coins then
-        raise exception '% costs % coins; you have %', p_slug, v_item.price_coins, v_wallet.balance using errcode = 'XP402';
+        raise exception '% costs % coins; you have %', p_slug, v_item.price_coins, v_wallet.balance
+            using errcode = 'XP402', detail = 'store.insufficient_coins';
     end if;
     insert into store.coin_ledger (user_id, amount, source, idempotency_key, metadata)
     values (p_user_id, -v_item.price_coins, 'purchase', p_user_id || ':' || v_item.slug,

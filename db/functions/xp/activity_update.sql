@@ -21,7 +21,7 @@ begin
     returning jsonb_build_object('key', key, 'name', name, 'unit', unit, 'xp_per_unit', xp_per_unit, 'mode', mode,
         'daily_cap_units', daily_cap_units, 'self_report', self_report, 'active', active) into v;
     if v is null then
-        raise exception 'no activity %', p_key using errcode = 'XP404';
+        raise exception 'no activity %', p_key using errcode = 'XP404', detail = 'xp.unknown_activity';
     end if;
     return v;
 end;

@@ -12,13 +12,13 @@ security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     if p_xp is null or p_xp = 0 or abs(p_xp) > 1000000000 then
-        raise exception 'xp must be a non-zero amount' using errcode = 'XP422';
+        raise exception 'xp must be a non-zero amount' using errcode = 'XP422', detail = 'xp.invalid_amount';
     end if;
     if p_reason is null or char_length(p_reason) < 3 then
-        raise exception 'a reason is required' using errcode = 'XP422';
+        raise exception 'a reason is required' using errcode = 'XP422', detail = 'xp.reason_required';
     end if;
     if p_mode is not null and p_mode not in ('reality', 'cyber') then
-        raise exception 'mode must be reality or cyber' using errcode = 'XP422';
+        raise exception 'mode must be reality or cyber' using errcode = 'XP422', detail = 'xp.unknown_mode';
     end if;
     return xp.book(p_user_id, 'adjustment', p_idempotency_key, now(),
                    jsonb_build_object('reason', p_reason, 'admin_id', p_admin_id), p_mode, p_xp);

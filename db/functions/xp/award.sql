@@ -20,16 +20,18 @@ declare
 begin
     select * into v_activity from xp.activity_types where key = p_activity;
     if not found or not v_activity.active then
-        raise exception 'no active activity %', p_activity using errcode = 'XP404';
+        raise exception 'no active activity %', p_activity using errcode = 'XP404', detail = 'xp.unknown_activity';
     end if;
     if p_units is null or p_units = 'NaN'::numeric or p_units <= 0 then
-        raise exception 'units must be a positive number' using errcode = 'XP422';
+        raise exception 'units must be a positive number' using errcode = 'XP422', detail = 'xp.invalid_units';
     end if;
     if p_units > 1000000 then
-        raise exception 'units must be at most 1,000,000 per event' using errcode = 'XP422';
+        raise exception 'units must be at most 1,000,000 per event'
+            using errcode = 'XP422', detail = 'xp.invalid_units';
     end if;
     if p_source not in ('activity', 'self_report', 'bot') then
-        raise exception 'source % does not award activities', p_source using errcode = 'XP422';
+        raise exception 'source % does not award activities', p_source
+            using errcode = 'XP422', detail = 'xp.source_not_allowed';
     end if;
     return xp.book(p_user_id, p_source, p_idempotency_key, coalesce(p_occurred_at, now()), p_metadata,
                    v_activity.mode, null, p_activity, p_units, v_activity.xp_per_unit, v_activity.daily_cap_units,

@@ -17,20 +17,23 @@ declare
     v_user_id uuid := app.user_id_for(p_user_id, p_discord_id);
 begin
     if v_user_id is null then
-        raise exception 'no user with discord_id %', p_discord_id using errcode = 'XP404';
+        raise exception 'no user with discord_id %', p_discord_id
+            using errcode = 'XP404', detail = 'users.unknown_user';
     end if;
     if p_caller_key is not null or p_caller_user is null then
         return xp.award(v_user_id, p_activity, p_units, 'activity', p_idempotency_key, p_occurred_at, p_metadata,
                         p_caller_key::text);
     end if;
     if v_user_id <> p_caller_user then
-        raise exception 'a user token can only award XP to its own user' using errcode = 'XP403';
+        raise exception 'a user token can only award XP to its own user'
+            using errcode = 'XP403', detail = 'xp.not_own_user';
     end if;
     if not exists (select 1 from xp.activity_types where key = p_activity and self_report) then
         if not exists (select 1 from xp.activity_types where key = p_activity and active) then
-            raise exception 'no active activity %', p_activity using errcode = 'XP404';
+            raise exception 'no active activity %', p_activity using errcode = 'XP404', detail = 'xp.unknown_activity';
         end if;
-        raise exception 'activity % cannot be self-reported; it needs a trusted service', p_activity using errcode = 'XP403';
+        raise exception 'activity % cannot be self-reported; it needs a trusted service', p_activity
+            using errcode = 'XP403', detail = 'xp.not_self_reportable';
     end if;
     return xp.award(v_user_id, p_activity, p_units, 'self_report', p_idempotency_key, p_occurred_at, p_metadata,
                     p_caller_user::text);

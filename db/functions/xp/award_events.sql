@@ -2,7 +2,8 @@
 -- POST /xp/events, batched: the API sends the awards that arrive while an earlier call is
 -- still running as one call (one round trip and one commit for all). Item i of every array is
 -- one xp.award_event call. Each runs in its own subtransaction, so one item's error (an unknown
--- user, a reused key) undoes only that item and comes back as its sqlstate and message. Items
+-- user, a reused key) undoes only that item and comes back as its sqlstate, message and
+-- detail (an XP error's detail is its problem code, src/sql/errors.py). Items
 -- are booked in user id order (Discord ids resolved first), so two batches lock users in the
 -- same order and cannot deadlock each other. One row per item (item = its index). Batches stay
 -- small (the API sends at most 32): past 64 subtransactions PostgreSQL's snapshot cache
@@ -11,7 +12,7 @@ create or replace function xp.award_events(
     p_user_ids uuid[], p_discord_ids text[], p_activities text[], p_units numeric[], p_keys text[],
     p_occurred_at timestamptz[], p_metadata jsonb[], p_caller_users uuid[], p_caller_keys uuid[] default null
 )
-returns table (item integer, error_code text, replayed boolean, body text)
+returns table (item integer, error_code text, replayed boolean, body text, error_detail text)
 language plpgsql
 volatile
 security definer set search_path = pg_catalog, pg_temp
@@ -22,7 +23,7 @@ declare
     v_i integer;
 begin
     if cardinality(p_keys) > 64 then
-        raise exception 'at most 64 awards per batch' using errcode = 'XP422';
+        raise exception 'at most 64 awards per batch' using errcode = 'XP422', detail = 'xp.batch_too_large';
     end if;
     -- Resolve Discord ids up front, so the lock order below holds for them too.
     if array_position(p_user_ids, null) is not null then
@@ -39,9 +40,11 @@ begin
             error_code := null;
             replayed := (v_result->>'replayed')::boolean;
             body := v_result::text;
+            error_detail := null;
         exception when others then
             item := v_i;
-            get stacked diagnostics error_code = returned_sqlstate, body = message_text;
+            get stacked diagnostics error_code = returned_sqlstate, body = message_text,
+                                    error_detail = pg_exception_detail;
             replayed := null;
         end;
         return next;

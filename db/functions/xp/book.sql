@@ -38,18 +38,20 @@ declare
     v_key text;
 begin
     if p_key is null or char_length(p_key) not between 1 and 200 then
-        raise exception 'idempotency_key must be 1 to 200 characters' using errcode = 'XP422';
+        raise exception 'idempotency_key must be 1 to 200 characters'
+            using errcode = 'XP422', detail = 'xp.invalid_idempotency_key';
     end if;
     v_key := case when p_scope is null then p_key else p_scope || ':' || p_key end;
     if p_at > now() + interval '5 minutes' then
-        raise exception 'occurred_at is in the future' using errcode = 'XP422';
+        raise exception 'occurred_at is in the future' using errcode = 'XP422', detail = 'xp.occurred_in_future';
     end if;
     if p_at < now() - interval '31 days' then
-        raise exception 'occurred_at is more than 31 days ago' using errcode = 'XP422';
+        raise exception 'occurred_at is more than 31 days ago'
+            using errcode = 'XP422', detail = 'xp.occurred_too_long_ago';
     end if;
     perform from app.users where id = p_user_id and deleted_at is null;
     if not found then
-        raise exception 'no user %', p_user_id using errcode = 'XP404';
+        raise exception 'no user %', p_user_id using errcode = 'XP404', detail = 'users.unknown_user';
     end if;
 
     select * into v_before from xp.totals where user_id = p_user_id for update;
@@ -62,10 +64,12 @@ begin
     select * into v_done from xp.idempotency where source = p_source and idempotency_key = v_key;
     if found then
         if v_done.user_id <> p_user_id then
-            raise exception 'idempotency key % was already used for another user', p_key using errcode = 'XP409';
+            raise exception 'idempotency key % was already used for another user', p_key
+                using errcode = 'XP409', detail = 'request.idempotency_key_reused';
         end if;
         if v_done.request_hash is distinct from p_fingerprint and v_done.request_hash is not null then
-            raise exception 'idempotency key % was already used for a different request', p_key using errcode = 'XP409';
+            raise exception 'idempotency key % was already used for a different request', p_key
+                using errcode = 'XP409', detail = 'request.idempotency_key_reused';
         end if;
         return v_done.result || '{"replayed": true}'::jsonb;
     end if;
@@ -75,7 +79,8 @@ begin
         v_season := xp.season_for(p_at);
     end if;
     if v_season.status = 'closed' then
-        raise exception 'season % is closed; XP can no longer count toward it', v_season.id using errcode = 'XP422';
+        raise exception 'season % is closed; XP can no longer count toward it', v_season.id
+            using errcode = 'XP422', detail = 'seasons.closed';
     end if;
 
     if p_cap is not null then
@@ -99,7 +104,8 @@ begin
         v_after.cyber_xp := v_before.cyber_xp + v_xp;
     end if;
     if v_after.total_xp < 0 or v_after.reality_xp < 0 or v_after.cyber_xp < 0 then
-        raise exception 'this adjustment would make XP negative' using errcode = 'XP422';
+        raise exception 'this adjustment would make XP negative'
+            using errcode = 'XP422', detail = 'xp.would_go_negative';
     end if;
     -- The total's level and the mode's level: one statement, two probes of the curve's index.
     select coalesce((select c.level from xp.level_curve c where c.xp_required <= v_after.total_xp

@@ -11,7 +11,7 @@ volatile
 as $$
 begin
     if p_max_level < 2 or p_max_level > 1000 then
-        raise exception 'max level must be between 2 and 1000' using errcode = 'XP422';
+        raise exception 'max level must be between 2 and 1000' using errcode = 'XP422', detail = 'xp.invalid_max_level';
     end if;
     delete from xp.level_curve;
     if p_preset = 'default' then
@@ -26,7 +26,8 @@ begin
         select n, floor(coalesce((select sum(floor(k + 300 * power(2, k / 7.0))) from generate_series(1, n - 1) k), 0) / 4)::bigint
         from generate_series(1, p_max_level) n;
     else
-        raise exception 'unknown curve preset %, expected default, linear or runescape', p_preset using errcode = 'XP422';
+        raise exception 'unknown curve preset %, expected default, linear or runescape', p_preset
+            using errcode = 'XP422', detail = 'xp.unknown_curve_preset';
     end if;
     perform xp.recompute_levels();
     return p_max_level;

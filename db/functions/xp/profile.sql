@@ -14,7 +14,7 @@ declare
 begin
     select * into v_user from app.users where id = p_user_id and deleted_at is null;
     if not found then
-        raise exception 'no user %', p_user_id using errcode = 'XP404';
+        raise exception 'no user %', p_user_id using errcode = 'XP404', detail = 'users.unknown_user';
     end if;
     select * into v_totals from xp.totals where user_id = p_user_id;
     return jsonb_build_object(

@@ -29,7 +29,8 @@ declare
     v_rows bigint;
 begin
     if p_mode not in ('reality', 'cyber') then
-        raise exception 'no % board: mode must be reality or cyber', p_mode using errcode = 'XP404';
+        raise exception 'no % board: mode must be reality or cyber', p_mode
+            using errcode = 'XP404', detail = 'seasons.unknown_board';
     end if;
     -- rebuilds of one board queue behind each other
     perform pg_advisory_xact_lock(hashtext('xp.rebuild_board'), hashtext(p_season || '/' || p_mode));
@@ -48,7 +49,7 @@ begin
             returning * into v_old;
             if v_old is null then
                 raise exception 'every rank slot is held by a board of season % or later', p_season
-                    using errcode = 'XP409';
+                    using errcode = 'XP409', detail = 'xp.rank_slots_exhausted';
             end if;
             v_slot := coalesce(v_old.spare_slot, v_old.slot);
         end if;
