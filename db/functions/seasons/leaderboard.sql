@@ -6,7 +6,7 @@
 create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
 returns json
 language plpgsql
-volatile
+stable
 -- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
 -- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
 set plan_cache_mode = force_generic_plan
