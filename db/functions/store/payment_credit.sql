@@ -11,13 +11,9 @@ language plpgsql
 volatile
 as $$
 declare
-    v_order store.payment_orders;
+    v_order store.payment_orders := store.lock_order(p_razorpay_order_id, null);
     v_credit jsonb;
 begin
-    select * into v_order from store.payment_orders where razorpay_order_id = p_razorpay_order_id for update;
-    if not found then
-        raise exception 'no order %', p_razorpay_order_id using errcode = 'XP404';
-    end if;
     if p_user_id is not null and v_order.user_id <> p_user_id then
         raise exception 'order % is not yours', p_razorpay_order_id using errcode = 'XP403';
     end if;

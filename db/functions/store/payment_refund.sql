@@ -8,14 +8,10 @@ language plpgsql
 volatile
 as $$
 declare
-    v_order store.payment_orders;
+    v_order store.payment_orders := store.lock_order(null, p_payment_id);
     v_wallet store.wallets;
     v_coins integer;
 begin
-    select * into v_order from store.payment_orders where payment_id = p_payment_id for update;
-    if not found then
-        raise exception 'no credited payment %', p_payment_id using errcode = 'XP404';
-    end if;
     if v_order.status = 'refunded' then
         return jsonb_build_object('status', 'already_refunded');
     end if;
