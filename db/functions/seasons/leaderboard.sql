@@ -31,6 +31,7 @@ begin
         from seasons.cursor_decode(v_board, p_cursor) c;
     end if;
     -- One statement builds the page (json_agg, not an array grown row by row).
+    -- Its orders mirror seasons.board_ranks, read off season_scores_rank (tests/sql/test_board_order.py).
     with page as (
         select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
                case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,

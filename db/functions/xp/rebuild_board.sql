@@ -1,6 +1,6 @@
 -- drop: drop function if exists xp.rebuild_board(text, text);
 -- Rebuilds the rank snapshot of one board (season and mode): exact competition ranks on the
--- board's total order (xp desc, reached_at, user_id), bulk-written in that order into an
+-- board's total order (seasons.board_ranks), bulk-written in that order into an
 -- unlogged slot table (derived data, rebuilt every few seconds: no WAL) with one index on the
 -- order. Each line carries the user's name, avatar and level, so "who is around me" reads a
 -- few adjacent rows instead of looking up each neighbour.
@@ -66,15 +66,15 @@ begin
     perform set_config('lock_timeout', v_lock_timeout, true);
     execute format(
         'create unlogged table xp.%I as
-         select row_number() over (order by s.xp desc, s.reached_at, s.user_id) as rank,
-                -s.xp as neg_xp, s.reached_at, s.user_id, s.xp,
+         select b.rank, -b.xp as neg_xp, b.reached_at, b.user_id, b.xp,
                 u.username, u.display_name, u.avatar_url, t.%I as level
-         from xp.season_scores s
-         join app.users u on u.id = s.user_id
-         left join xp.totals t on t.user_id = s.user_id
-         where s.season_id = %L and s.mode = %L and s.xp > 0',
+         from seasons.board_ranks b
+         join app.users u on u.id = b.user_id
+         left join xp.totals t on t.user_id = b.user_id
+         where b.season_id = %L and b.mode = %L',
         v_table, p_mode || '_level', p_season, p_mode);
     get diagnostics v_rows = row_count;
+    -- the board order (seasons.board_ranks) with xp negated, so that one ascending index serves it
     execute format('create index on xp.%I (neg_xp, reached_at, user_id)', v_table);
     insert into xp.rank_generations as g (season_id, mode, generation, slot, spare_slot, generated_at, rows)
     values (p_season, p_mode, v_generation, v_slot, null, now(), v_rows)
