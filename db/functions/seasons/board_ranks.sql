@@ -3,10 +3,10 @@
 -- reached that XP first, then user id, a total order (so rank() never ties). A season's board
 -- per mode is xp.season_scores (season_id, mode); the all-time board, season_id and mode null,
 -- is xp.totals. Filtered on season_id (and mode), the window reads that board's ranking index
--- in order, without a sort. Season closes (seasons.close) and rank snapshots (xp.rebuild_board)
--- rank through it. Reads bound to an index order that a window cannot serve (keyset pages,
--- snapshot walks, a live count) and the analytics views (applied before this file) mirror it
--- and say so; tests/sql/test_board_order.py checks that they agree with it.
+-- in order, without a sort. Season closes (seasons.close) rank through it. The hot paths bound
+-- to an index order a window cannot serve (keyset pages, snapshot walks, a live count), the
+-- rank snapshot (whose parallel join and sort beat the view) and the analytics views (applied
+-- before this file) mirror it and say so; tests/sql/test_board_order.py checks they agree.
 create or replace view seasons.board_ranks as
 select b.season_id, b.mode, b.user_id, b.xp, b.reached_at,
        rank() over (partition by b.season_id, b.mode order by b.xp desc, b.reached_at, b.user_id) as rank
