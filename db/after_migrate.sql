@@ -88,3 +88,7 @@ select store.seed() where not exists (select from store.items) and not exists (s
 
 -- Ledger partitions: two months back, six ahead (a daily job keeps extending them).
 select xp.ensure_ledger_partitions(now() - interval '2 months', 6);
+
+-- Seasons: this month and the next exist from the first install on, as the roll job (every
+-- 5 minutes) keeps them; reads never store one (seasons.resolve).
+select seasons.roll();

@@ -1,5 +1,6 @@
 -- drop: drop view if exists analytics.all_time_leaderboard;
 -- The all-time board by total XP.
+-- The order mirrors seasons.board_ranks, applied after this file (tests/sql/test_board_order.py).
 create or replace view analytics.all_time_leaderboard as
 select rank() over (order by t.total_xp desc, t.reached_at, t.user_id) as rank,
        t.user_id,

@@ -1,5 +1,6 @@
 -- drop: drop view if exists analytics.season_leaderboard;
 -- Every season's boards with exact ranks (xp desc, then who reached it first, then user id).
+-- The order mirrors seasons.board_ranks, applied after this file (tests/sql/test_board_order.py).
 create or replace view analytics.season_leaderboard as
 select s.season_id,
        s.mode,

@@ -7,13 +7,10 @@ language sql
 stable
 security definer set search_path = pg_catalog, pg_temp
 as $$
-    select jsonb_build_object(
-        'id', u.id,
-        'username', u.username,
-        'display_name', u.display_name,
-        'avatar_url', u.avatar_url,
-        'bio', u.bio,
-        'created_at', u.created_at,
+    -- the public fields of auth.user_json (a field it gains stays private until it is named here)
+    select (select jsonb_object_agg(f.key, f.value) from jsonb_each(auth.user_json(u)) f
+             where f.key in ('id', 'username', 'display_name', 'avatar_url', 'bio', 'created_at'))
+        || jsonb_build_object(
         'level', coalesce(t.level, 1),
         'layers', jsonb_build_object(
             'reality', coalesce(t.reality_layer, (select code from xp.layers where mode = 'reality' order by min_level limit 1)),

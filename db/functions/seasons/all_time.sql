@@ -23,6 +23,7 @@ begin
         from seasons.cursor_decode('all-time', p_cursor) c;
     end if;
     -- One statement builds the page (json_agg, not an array grown row by row).
+    -- Its orders mirror seasons.board_ranks, read off totals_rank (tests/sql/test_board_order.py).
     with page as (
         select p.*, u.username, u.display_name, u.avatar_url,
                row_number() over (order by p.xp desc, p.reached_at, p.user_id) as n

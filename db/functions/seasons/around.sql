@@ -10,6 +10,8 @@
 create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
 returns json
 language plpgsql
+-- volatile: the board's pointer is read again after the walk with a fresh snapshot (see the
+-- loop), as in xp.season_standing
 volatile
 -- The line statement's custom plans (limits folded in) looked cheaper than its generic plan, so
 -- every call re-planned it; one generic plan per session serves every call.

@@ -22,10 +22,9 @@ begin
     end if;
     if v_season.status <> 'closed' then
         insert into seasons.final_standings (season_id, mode, user_id, rank, xp)
-        select season_id, mode, user_id,
-               rank() over (partition by mode order by xp desc, reached_at, user_id), xp
-        from xp.season_scores
-        where season_id = p_season and xp > 0
+        select season_id, mode, user_id, rank, xp
+        from seasons.board_ranks
+        where season_id = p_season
         on conflict do nothing;
 
         insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)

@@ -6,7 +6,7 @@
 create or replace function seasons.leaderboard(p_season text, p_mode text, p_cursor text, p_limit integer)
 returns json
 language plpgsql
-volatile
+stable
 -- The page statement's custom plans (limit folded in) looked cheaper than its generic plan, so
 -- every call re-planned a three-way join; the generic plan (nested loops) serves every page.
 set plan_cache_mode = force_generic_plan
@@ -33,6 +33,7 @@ begin
         from seasons.cursor_decode(v_board, p_cursor) c;
     end if;
     -- One statement builds the page (json_agg, not an array grown row by row).
+    -- Its orders mirror seasons.board_ranks, read off season_scores_rank (tests/sql/test_board_order.py).
     with page as (
         select p.user_id, p.xp, p.reached_at, u.username, u.display_name, u.avatar_url,
                case when p_mode = 'reality' then t.reality_level else t.cyber_level end as level,

@@ -1,6 +1,8 @@
 -- drop: drop function if exists seasons.roll();
--- The seasons cron: make sure this month and next exist, move statuses with the clock, and
--- close every ended season that is not closed yet. Returns how many seasons it closed.
+-- The seasons cron (and every upgrade, db/after_migrate.sql): make sure this month and next
+-- exist, move statuses with the clock, and close every ended season that is not closed yet.
+-- What stores seasons ahead of their reads (seasons.resolve only reads). Returns how many
+-- seasons it closed.
 create or replace function seasons.roll()
 returns integer
 language plpgsql

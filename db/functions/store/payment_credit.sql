@@ -12,13 +12,9 @@ volatile
 security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_order store.payment_orders;
+    v_order store.payment_orders := store.lock_order(p_razorpay_order_id, null);
     v_credit jsonb;
 begin
-    select * into v_order from store.payment_orders where razorpay_order_id = p_razorpay_order_id for update;
-    if not found then
-        raise exception 'no order %', p_razorpay_order_id using errcode = 'XP404', detail = 'payments.unknown_order';
-    end if;
     if p_user_id is not null and v_order.user_id <> p_user_id then
         raise exception 'order % is not yours', p_razorpay_order_id
             using errcode = 'XP403', detail = 'payments.not_your_order';

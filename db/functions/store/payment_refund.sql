@@ -9,15 +9,10 @@ volatile
 security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_order store.payment_orders;
+    v_order store.payment_orders := store.lock_order(null, p_payment_id);
     v_wallet store.wallets;
     v_coins integer;
 begin
-    select * into v_order from store.payment_orders where payment_id = p_payment_id for update;
-    if not found then
-        raise exception 'no credited payment %', p_payment_id
-            using errcode = 'XP404', detail = 'payments.unknown_payment';
-    end if;
     if v_order.status = 'refunded' then
         return jsonb_build_object('status', 'already_refunded');
     end if;

@@ -3,6 +3,7 @@
 -- (neg_xp, reached_at, user_id): up to p_ahead lines at or ahead of it and up to p_behind lines
 -- after it (p_user_id's own line skipped), each an index walk from the place. `ahead` tells
 -- which side a line is on; ranks order them.
+-- The walk's orders mirror seasons.board_ranks on the slot's index (tests/sql/test_board_order.py).
 -- One static statement per slot, not dynamic SQL: each keeps a cached plan, and a call locks
 -- only the slot it reads, so a rebuild may rewrite another slot meanwhile.
 create or replace function xp.rank_walk(

@@ -39,6 +39,7 @@ begin
             return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
         end if;
     end loop;
+    -- the lines ahead in seasons.board_ranks' order, on season_scores_rank (tests/sql/test_board_order.py)
     select 1 + count(*) into v_rank from xp.season_scores
      where season_id = p_season and mode = p_mode
        and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
