@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from src.db import Database
+from src.db import Database, Document
 from src.settings import get_settings
 
 
@@ -18,10 +18,12 @@ def users() -> None:
 @users.command(name="create-admin", help="Give EMAIL the admin role (creating the user if new).")
 @click.argument("email")
 def create_admin(email: str) -> None:
-    async def run() -> dict:
+    from src.users import calls
+
+    async def run() -> Document:
         db = Database(get_settings())
         try:
-            return await db.fetchval("select app.user_grant_role($1, 'admin')", email)  # type: ignore[no-any-return]
+            return await calls.user_grant_role(db, email, "admin")
         finally:
             await db.close()
 

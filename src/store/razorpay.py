@@ -31,14 +31,15 @@ def client(settings: Settings) -> Any:
 
 def create_order(settings: Settings, our_order: dict[str, Any]) -> dict[str, Any]:
     """Razorpay's order for ours: amount from the pack, receipt and notes carry our id."""
-    return client(settings).order.create(
-        {  # type: ignore[no-any-return]
+    order: dict[str, Any] = client(settings).order.create(
+        {
             "amount": our_order["amount"],
             "currency": our_order["currency"],
             "receipt": str(our_order["order_id"]),
             "notes": {"xpcore_order_id": str(our_order["order_id"])},
         }
     )
+    return order
 
 
 def order_payments(settings: Settings, razorpay_order_id: str) -> list[dict[str, Any]]:

@@ -31,3 +31,9 @@ async def user_public(db: Database, username: str) -> Document | None:
 async def user_lookup(db: Database, user_id: uuid.UUID | None, discord_id: str | None) -> Document | None:
     user: Document | None = await db.fetchval("select app.user_lookup($1, $2)", user_id, discord_id)
     return user
+
+
+async def user_grant_role(db: Database, email: str, role: str) -> Document:
+    """Give the user of `email` a role, creating the user if new (`xpcore users create-admin`)."""
+    user: Document = await db.fetchval("select app.user_grant_role($1, $2)", email, role)
+    return user
