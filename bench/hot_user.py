@@ -84,9 +84,14 @@ async def drive(
                 keys.append(ikey)
             body = {"user": user, "activity": "bench_hot", "units": XP_PER_AWARD, "idempotency_key": ikey}
             started = time.perf_counter()
-            async with session.post(f"{base}/api/v1/xp/events", data=json.dumps(body), headers=headers) as response:
-                text = await response.text()
-                status = response.status
+            while True:  # a rate-limited request is sent again after Retry-After, as a bot does
+                async with session.post(f"{base}/api/v1/xp/events", data=json.dumps(body), headers=headers) as response:
+                    text = await response.text()
+                    status = response.status
+                    retry_after = response.headers.get("Retry-After")
+                if status != 429:
+                    break
+                await asyncio.sleep(float(retry_after or 1))
             latencies.append(time.perf_counter() - started)
             answers.append((ikey, status, text))
 
@@ -170,6 +175,9 @@ def main() -> int:
     parser.add_argument("--replays", type=float, default=0.2, help="share of requests that replay an earlier key")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--discord", action="store_true", help="name the user by discord_id, as a bot does")
+    parser.add_argument(
+        "--key-limit", type=int, default=100_000_000, help="API_KEY_MAX_PER_MINUTE (the default setting is 6,000)"
+    )
     parser.add_argument("--warmup", type=int, default=300, help="awards sent (to another user) before measuring")
     args = parser.parse_args()
 
@@ -180,7 +188,7 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
         "DATABASE_POOL_MAX": os.environ.get("DATABASE_POOL_MAX", "20"),
         "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": "100000000",
+        "API_KEY_MAX_PER_MINUTE": str(args.key_limit),
     }
     os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
     url = xp_load.fresh_database("xpcore_bench_hot")
