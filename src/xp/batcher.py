@@ -9,6 +9,15 @@ the db function runs each in its own subtransaction and answers its SQLSTATE, me
 DETAIL, which are raised here as `Refused` (src/db_errors.py), answered exactly like the same
 error raised by a single call.
 
+One user's awards never go in two calls at once. Two calls that book the same user would
+queue on that user's totals row, each holding its lock through its own commit: with many calls
+in flight for one hot user (a bot crediting one member in bursts) they all wait on that row, one
+commit at a time, and every waiting call holds a pool connection (bench/README.md, one hot
+user). So an award whose user is booked by a running call waits for it, and the next call takes
+all of that user's waiting awards (up to `max_batch`) together, in arrival order. Users are
+told apart by how the award names them (id or Discord id); the database's lock order still
+keeps two calls that name one user both ways correct.
+
 Durability is unchanged: a request is answered only after the call that booked it committed.
 If that call fails as a whole (connection lost, timeout), every award in it fails and nothing
 of it was written; clients retry with the same idempotency keys.
@@ -54,6 +63,11 @@ class Award:
     caller_key: uuid.UUID | None = None
 
 
+def _user(award: Award) -> object:
+    """Who an award books, as the request names them."""
+    return award.user_id if award.user_id is not None else ("discord", award.discord_id)
+
+
 @dataclass(slots=True)
 class _Waiting:
     award: Award
@@ -70,6 +84,8 @@ class AwardBatcher:
         self._max_inflight = max_inflight
         self._inflight = 0
         self._pending: deque[_Waiting] = deque()
+        # The users of the calls in flight, each with its awards that arrived since, in order.
+        self._held: dict[object, deque[_Waiting]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.calls = 0  # database calls made, and awards they carried (also in /metrics)
         self.awards = 0
@@ -77,29 +93,47 @@ class AwardBatcher:
     async def award(self, award: Award) -> tuple[bool, str]:
         """Book one award; returns (replayed, the answer's JSON text)."""
         future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Waiting(award, future))
-        if self._inflight < self._max_inflight:
-            self._send_next()
+        waiting = _Waiting(award, future)
+        held = self._held.get(_user(award))
+        if held is not None:  # a running call books this user: wait for the next one
+            held.append(waiting)
+        else:
+            self._pending.append(waiting)
+            if self._inflight < self._max_inflight:
+                self._send_next()
         return await future
 
-    def _send_next(self) -> None:
+    def _send_next(self) -> bool:
+        """Send up to `max_batch` waiting awards in one call; False if none was waiting.
+        `_pending` never holds an award of a user a running call books."""
         batch: list[_Waiting] = []
         while self._pending and len(batch) < self._max_batch:
             waiting = self._pending.popleft()
             if not waiting.future.done():  # else its caller went away
                 batch.append(waiting)
         if not batch:
-            return
+            return False
+        users = {_user(w.award) for w in batch}
+        for user in users:
+            self._held[user] = deque()
+        if self._pending:  # a full call: the rest of its users' awards wait for the next one
+            rest: deque[_Waiting] = deque()
+            for waiting in self._pending:
+                held = self._held.get(_user(waiting.award))
+                (rest if held is None else held).append(waiting)
+            self._pending = rest
         self._inflight += 1
         self.calls += 1
         self.awards += len(batch)
         AWARD_BATCH_SIZE.observe(len(batch))
-        task = asyncio.get_running_loop().create_task(self._send(batch))
+        task = asyncio.get_running_loop().create_task(self._send(batch, users))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
-    async def _send(self, batch: list[_Waiting]) -> None:
+    async def _send(self, batch: list[_Waiting], users: set[object]) -> None:
         awards = [w.award for w in batch]
+        retries: list[_Waiting] = []
         try:
             rows = await calls.award_events(
                 self._db,
@@ -121,27 +155,36 @@ class AwardBatcher:
                 raise
         else:
             for row in rows:
-                self._settle(batch[row["item"] - 1], row)
+                waiting = batch[row["item"] - 1]
+                if self._settle(waiting, row):
+                    retries.append(waiting)
             answered = {row["item"] for row in rows}
             for item, waiting in enumerate(batch, 1):  # never leave a caller waiting forever
                 if item not in answered and not waiting.future.done():
                     waiting.future.set_exception(RuntimeError(f"xp.award_events gave no answer for item {item}"))
         finally:
             self._inflight -= 1
-            if self._pending and self._inflight < self._max_inflight:
-                self._send_next()
+            # Retries first, then what arrived meanwhile, in order, behind the other users' awards.
+            for waiting in reversed(retries):
+                self._held[_user(waiting.award)].appendleft(waiting)
+            for user in users:
+                self._pending.extend(self._held.pop(user))
+            while self._pending and self._inflight < self._max_inflight and self._send_next():
+                pass
 
-    def _settle(self, waiting: _Waiting, row: asyncpg.Record) -> None:
+    def _settle(self, waiting: _Waiting, row: asyncpg.Record) -> bool:
+        """Answer one award from its row; True if it is to be retried in a later call."""
         if waiting.future.done():
-            return
+            return False
         code = row["error_code"]
         if code is None:
             waiting.future.set_result((row["replayed"], row["body"]))
         elif code in TRANSIENT and waiting.attempts < RETRIES:
             waiting.attempts += 1
-            self._pending.append(waiting)
+            return True
         else:
             waiting.future.set_exception(Refused(code, row["body"], row["error_detail"]))
+        return False
 
 
 def provide_awards(state: State) -> AwardBatcher:
