@@ -353,3 +353,63 @@ async def test_a_bad_rule_or_tiers_is_refused(conn) -> None:
             assert (error.sqlstate, error.detail) == ("XP422", code), definition
         else:
             raise AssertionError(f"accepted {definition}")
+
+
+async def test_a_back_fill_racing_awards_counts_each_event_once(db_pool: asyncpg.Pool) -> None:
+    """Awards booked while a back-fill walks the same users: each event counts once (the
+    back-fill takes each user's totals lock, as xp.book does) and each tier unlocks once."""
+    key = f"race-{uuid.uuid4().hex[:6]}"
+    users = [await _user(db_pool) for _ in range(4)]
+    for user in users:
+        await db_pool.fetchval("select xp.award($1, 'row_km', 1, 'activity', $2)", user, f"{user}:r-before")
+    try:
+        await db_pool.fetchval(
+            "select engage.upsert($1)",
+            _definition(
+                key,
+                {
+                    "rule": {"kind": "activity_events", "params": {"activity": "row_km"}},
+                    "tiers": [2, 5],
+                    "reward_coins": 1,
+                },
+            ),
+        )
+
+        async def backfill() -> None:
+            while await db_pool.fetchval("select engage.backfill_batch($1, 25)", key):
+                await asyncio.sleep(0)
+
+        async def award(i: int) -> None:
+            user = users[i % len(users)]
+            await db_pool.fetchval("select xp.award($1, 'row_km', 1, 'activity', $2)", user, f"{user}:r{i}")
+
+        await asyncio.gather(backfill(), *(award(i) for i in range(32)))
+        for user in users:
+            value = await db_pool.fetchval(
+                "select p.value from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+                " where a.key = $1 and p.user_id = $2",
+                key,
+                user,
+            )
+            assert value == 9  # 1 before + 8 during
+            unlocks = await db_pool.fetchval(
+                "select count(*) from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+                " where a.key = $1 and u.user_id = $2",
+                key,
+                user,
+            )
+            notes = await db_pool.fetchval(
+                "select count(*) from notify.outbox where user_id = $1 and kind = 'achievement_unlocked'"
+                " and data ->> 'achievement' = $2",
+                user,
+                key,
+            )
+            credits = await db_pool.fetchval(
+                "select count(*) from store.coin_ledger where user_id = $1 and source = 'bonus'"
+                " and idempotency_key like 'achievement:%:' || $2 || ':%'",
+                user,
+                key,
+            )
+            assert unlocks == notes == credits == 2
+    finally:
+        await db_pool.execute("update engage.achievements set active = false where key = $1", key)
