@@ -12,9 +12,9 @@ grant select on all tables in schema analytics to xpcore_bi;
 -- pg_temp`), and read the migration head for /ready. Revoking everything first keeps the list
 -- exact: a function dropped from it here loses its grant on the next upgrade. Workers and the
 -- CLI connect as the owner.
-revoke execute on all functions in schema app, auth, challenges, notify, seasons, store, xp, analytics from public;
-revoke execute on all functions in schema app, auth, challenges, notify, seasons, store, xp, analytics from xpcore_api;
-grant usage on schema app, auth, challenges, notify, seasons, store, xp to xpcore_api;
+revoke execute on all functions in schema app, auth, challenges, engage, notify, seasons, store, xp, analytics from public;
+revoke execute on all functions in schema app, auth, challenges, engage, notify, seasons, store, xp, analytics from xpcore_api;
+grant usage on schema app, auth, challenges, engage, notify, seasons, store, xp to xpcore_api;
 grant select (version_num) on public.alembic_versions to xpcore_api;
 grant execute on function
     app.user_delete(uuid),
@@ -44,6 +44,11 @@ grant execute on function
     challenges.patch(text, jsonb),
     challenges.start(uuid, text),
     challenges.upsert(jsonb),
+    engage.admin_list(),
+    engage.deactivate(text),
+    engage.for_user(uuid),
+    engage.public_for(text),
+    engage.upsert(jsonb),
     notify.broadcast_create(uuid, text, text, jsonb),
     notify.device_register(uuid, text, text),
     notify.device_unregister(uuid, text),
@@ -80,11 +85,12 @@ grant execute on function
     xp.profile(uuid)
 to xpcore_api;
 
--- Reference data: the default activities, layers, level curve and store catalog.
+-- Reference data: the default activities, layers, level curve, store catalog and achievements.
 select xp.seed_activities() where not exists (select from xp.activity_types);
 select xp.seed_layers() where not exists (select from xp.layers);
 select xp.generate_curve('default', 100) where not exists (select from xp.level_curve);
 select store.seed() where not exists (select from store.items) and not exists (select from store.coin_packs);
+select engage.seed() where not exists (select from engage.achievements);
 
 -- Ledger partitions: two months back, six ahead (a daily job keeps extending them).
 select xp.ensure_ledger_partitions(now() - interval '2 months', 6);

@@ -6,6 +6,7 @@ answer); they receive the database as the `db` dependency (src/app.py).
 
 from src.auth.routes import ApiKeysController, AuthController, JWKSController, OAuthController
 from src.challenges.routes import ChallengeAdminController, ChallengesController
+from src.engagement.routes import AchievementAdminController, UserAchievementsController
 from src.notifications.routes import NotificationsController
 from src.platform.routes import HealthController
 from src.seasons.routes import SeasonsController
@@ -27,4 +28,6 @@ ROUTES: list[type] = [
     PaymentsController,
     ChallengesController,
     ChallengeAdminController,
+    UserAchievementsController,
+    AchievementAdminController,
 ]

@@ -153,6 +153,16 @@ async def _admin(server_url: str, sql: str, *args: Any) -> Any:
         await conn.close()
 
 
+async def _retire_seeded_achievements(url: str) -> None:
+    """The shipped achievements (engage.seed) would unlock, notify and credit coins in every test
+    that awards XP; the template keeps them inactive, and tests/engagement turn on what they use."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("update engage.achievements set active = false")
+    finally:
+        await conn.close()
+
+
 def _build_template(server_url: str) -> str:
     name = f"xpcore_tpl_{migrations_fingerprint()}"
 
@@ -165,6 +175,7 @@ def _build_template(server_url: str) -> str:
                 await conn.execute(f'drop database if exists "{name}"')
                 await conn.execute(f'create database "{name}"')
                 await asyncio.to_thread(migrate, with_database(server_url, name))
+                await _retire_seeded_achievements(with_database(server_url, name))
                 await conn.execute(f'alter database "{name}" with is_template true allow_connections false')
         finally:
             await conn.execute("select pg_advisory_unlock(hashtext('xpcore-test-template'))")

@@ -12,6 +12,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
 
 from src.auth.jobs import send_login_code
+from src.engagement.jobs import backfill_achievement, sweep_backfills
 from src.guards import requires_admin
 from src.notifications.jobs import deliver_pushes, run_broadcast, sweep_broadcasts
 from src.platform.jobs import heartbeat
@@ -33,6 +34,8 @@ TASKS: list[Any] = [
     sweep_broadcasts,
     deliver_pushes,
     reconcile_payments,
+    backfill_achievement,
+    sweep_backfills,
 ]
 
 SCHEDULE = [
@@ -42,6 +45,8 @@ SCHEDULE = [
     CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=reconcile_payments, cron="*/5 * * * *", unique=True, timeout=300, retries=3),
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
+    # achievements added or changed later: finishes back-fills the admin route could not queue
+    CronJob(function=sweep_backfills, cron="*/5 * * * *", unique=True, timeout=3600, retries=3),
     # a season closes within five minutes of its end (UTC month boundary)
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their

@@ -350,5 +350,11 @@ def test_a_client_generated_from_the_openapi_document_drives_a_journey(stack: St
     bought = op("store", "purchase").sync(slug=affordable[0].slug, client=me)
     assert isinstance(bought, models.Purchase)
     assert bought.item.slug == affordable[0].slug and bought.item.owned
+    # the run and the purchase unlocked shipped achievements (active here, as in production),
+    # each tier paying its reward_coins once
+    mine = op("achievements", "my_achievements").sync(client=me)
+    assert isinstance(mine, models.MyAchievements)
+    assert {"first-run", "reality-xp", "first-purchase"} <= {a.key for a in mine.unlocked}
+    rewards = sum(a.reward_coins * a.tier for a in mine.unlocked)
     wallet = op("store", "wallet").sync(client=me)
-    assert isinstance(wallet, models.Wallet) and wallet.coins == 100 - affordable[0].price_coins
+    assert isinstance(wallet, models.Wallet) and wallet.coins == 100 + rewards - affordable[0].price_coins

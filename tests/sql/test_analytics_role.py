@@ -14,6 +14,7 @@ VIEWS = [
     "level_distribution",
     "layer_distribution",
     "user_growth",
+    "achievement_unlocks",
 ]
 
 

@@ -25,6 +25,7 @@ from src.challenges.answers import (
     CompletionResult,
     JudgeChallenge,
 )
+from src.engagement.answers import Achievement, MyAchievements, PublicAchievement
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
 from src.store.answers import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
@@ -32,7 +33,7 @@ from src.users.answers import PublicProfile, Session, User
 from src.xp.answers import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
 
 # The schemas whose functions build what the API answers.
-ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify")
+ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify", "engage")
 
 # db function -> the Struct its json/jsonb answer is.
 ANSWERS: dict[str, Any] = {
@@ -82,6 +83,11 @@ ANSWERS: dict[str, Any] = {
     "challenges.patch": ChallengeUpdated,
     "notify.device_register": Device,
     "notify.feed": Feed,
+    "engage.achievement_json": Achievement,
+    "engage.admin_list": list[Achievement],
+    "engage.upsert": Achievement,
+    "engage.for_user": MyAchievements,
+    "engage.public_for": list[PublicAchievement],
 }
 
 # json/jsonb functions whose output no client sees as it is, and why.
@@ -416,3 +422,46 @@ async def test_notifications(conn, shapes: Shapes) -> None:
     await shapes.check("notify.feed", "select notify.feed($1, false, $2, 100)", uid, int(feed["next_cursor"]))
     await shapes.check("notify.feed", "select notify.feed($1, true, null, 20)", uid)
     shapes.covered("notify")
+
+
+async def test_engage(conn, shapes: Shapes) -> None:
+    # The seeded achievements are inactive in the test template; these are the test's own.
+    saved = await shapes.check(
+        "engage.upsert",
+        "select engage.upsert($1)",
+        {
+            "key": "shape-xp",
+            "name": "Shape XP",
+            "icon": "spark",
+            "reward_coins": 5,
+            "rule": {"kind": "total_xp", "params": {}},
+            "tiers": [{"name": "bronze", "threshold": 100}, {"name": "silver", "threshold": 1000.5}],
+        },
+    )
+    assert [t["tier"] for t in saved["tiers"]] == [1, 2]
+    await shapes.check(
+        "engage.upsert",
+        "select engage.upsert($1)",
+        {
+            "key": "shape-runs",
+            "name": "Shape runs",
+            "mode": "reality",
+            "hidden": True,
+            "rule": {"kind": "activity_events", "params": {"activity": "run_km"}},
+            "tiers": [{"name": "gold", "threshold": 50}],
+        },
+    )
+    user = await _user(conn)
+    uid = uuid.UUID(str(user["id"]))
+    empty = await shapes.check("engage.for_user", "select engage.for_user($1)", uid)
+    assert empty["unlocked"] == [] and "shape-runs" not in [a["key"] for a in empty["in_progress"]]
+    await conn.fetchval("select xp.award_fixed($1, 'reality', 150, 'bot', $2)", uid, _key())
+    mine = await shapes.check("engage.for_user", "select engage.for_user($1)", uid)
+    assert [(a["key"], a["tier"], a["percent"]) for a in mine["unlocked"]] == [("shape-xp", 1, 14)]
+    await shapes.check("engage.public_for", "select engage.public_for($1)", user["username"])
+    await shapes.check("engage.admin_list", "select engage.admin_list()")
+    await shapes.check(
+        "engage.achievement_json",
+        "select engage.achievement_json(a) from engage.achievements a where a.key = 'shape-runs'",
+    )
+    shapes.covered("engage")

@@ -45,6 +45,7 @@ begin
         hints_used = least(coalesce(hints_used, p_hints_used), p_hints_used),
         completed_at = coalesce(completed_at, now())
     where user_id = p_user_id and challenge_id = c.id;
+    perform engage.on_challenge(p_user_id);
     if v_progress.completed_at is not null then
         return jsonb_build_object('status', 'already_completed', 'xp_awarded', 0,
             'stars', greatest(coalesce(v_progress.best_stars, 0), v_stars), 'next_slug', v_next);

@@ -26,6 +26,7 @@ begin
         from seasons.board_ranks
         where season_id = p_season
         on conflict do nothing;
+        perform engage.on_season_close(p_season);
 
         insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
         select f.user_id, 'season_final_standing',

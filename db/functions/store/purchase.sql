@@ -31,6 +31,7 @@ begin
     insert into store.coin_ledger (user_id, amount, source, idempotency_key, metadata)
     values (p_user_id, -v_item.price_coins, 'purchase', p_user_id || ':' || v_item.slug,
             jsonb_build_object('item', v_item.slug));
+    perform engage.on_purchase(p_user_id);
     update store.wallets set balance = balance - v_item.price_coins, updated_at = now()
      where user_id = p_user_id returning * into v_wallet;
     insert into store.inventory (user_id, item_id) values (p_user_id, v_item.id);

@@ -1,0 +1,1 @@
+"""Engagement: achievements (rules as data in schema `engage`, docs/engagement.md)."""

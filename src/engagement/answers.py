@@ -1,0 +1,99 @@
+"""Achievements: a player's progress, a public profile's unlocks, the operators' definitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from src.answers import Answer, Mode
+
+RuleKind = Literal[
+    "total_xp",
+    "mode_xp",
+    "level",
+    "layer",
+    "activity_events",
+    "activity_units",
+    "challenges_completed",
+    "challenge_stars",
+    "season_rank",
+    "purchases",
+]
+
+
+class Rule(Answer):
+    """What moves an achievement's progress: a kind and its params (`activity`, `stars`)."""
+
+    kind: RuleKind
+    params: dict[str, Any]
+
+
+class Tier(Answer):
+    """One tier (bronze, silver, ...): reached at `threshold` (at or below it for season_rank)."""
+
+    tier: int
+    name: str
+    threshold: float
+
+
+class Achievement(Answer):
+    """An achievement as operators define it (`engage.achievement_json`)."""
+
+    key: str
+    name: str
+    description: str
+    icon: str | None
+    mode: Mode | None
+    hidden: bool
+    reward_coins: int
+    active: bool
+    rule: Rule
+    tiers: list[Tier]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TierProgress(Tier):
+    """A tier of the caller's achievement, with when it was unlocked (null: not yet)."""
+
+    unlocked_at: datetime | None
+
+
+class AchievementProgress(Answer):
+    """One achievement for the caller: `value` so far, `tier` the highest unlocked (0: none),
+    `percent` toward the next tier (100 once all are unlocked)."""
+
+    key: str
+    name: str
+    description: str
+    icon: str | None
+    mode: Mode | None
+    hidden: bool
+    reward_coins: int
+    kind: RuleKind
+    value: float
+    tier: int
+    next_threshold: float | None
+    percent: int
+    tiers: list[TierProgress]
+    unlocked_at: datetime | None
+
+
+class MyAchievements(Answer):
+    """GET /users/me/achievements (`engage.for_user`): hidden ones only once unlocked."""
+
+    unlocked: list[AchievementProgress]
+    in_progress: list[AchievementProgress]
+
+
+class PublicAchievement(Answer):
+    """An achievement a user unlocked, at its highest tier (`engage.public_for`)."""
+
+    key: str
+    name: str
+    description: str
+    icon: str | None
+    mode: Mode | None
+    tier: int
+    tier_name: str
+    unlocked_at: datetime

@@ -1,0 +1,47 @@
+"""The db functions of schema `engage` the API calls: one typed function each. Read answers are
+PostgreSQL's JSON text, sent as it is."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from src.db import Database, Document
+
+
+async def for_user(db: Database, user_id: uuid.UUID) -> str | None:
+    text: str | None = await db.fetchval("select engage.for_user($1)::text", user_id)
+    return text
+
+
+async def public_for(db: Database, username: str) -> str | None:
+    text: str | None = await db.fetchval("select engage.public_for($1)::text", username)
+    return text
+
+
+async def admin_list(db: Database) -> str | None:
+    text: str | None = await db.fetchval("select engage.admin_list()::text")
+    return text
+
+
+async def upsert(db: Database, achievement: dict[str, Any]) -> Document:
+    saved: Document = await db.fetchval("select engage.upsert($1)", achievement)
+    return saved
+
+
+async def deactivate(db: Database, key: str) -> bool:
+    """Retire an achievement; false when there is none by that key."""
+    return await db.fetchval("select engage.deactivate($1)", key) is not None
+
+
+# Worker only (src/engagement/jobs.py): the owner's connection runs these.
+
+
+async def backfill_batch(db: Database, key: str, limit: int) -> int:
+    done: int = await db.fetchval("select engage.backfill_batch($1, $2)", key, limit)
+    return done
+
+
+async def backfills_pending(db: Database) -> list[str]:
+    rows = await db.fetch("select key from engage.backfills_pending() as key")
+    return [str(row["key"]) for row in rows]

@@ -1,0 +1,101 @@
+"""Achievements (docs/engagement.md): the caller's progress, a user's public unlocks, and the
+operators' definitions. Progress itself moves in SQL, in the transaction of each award,
+completion and purchase; these routes only read it, and edit the rules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import NotFoundException
+
+from src.answers import Mode, documented
+from src.db import Database, Document, json_response
+from src.engagement import answers, calls
+from src.guards import requires_admin, requires_user
+from src.limits import check_json_object
+from src.problems import with_code
+
+log = logging.getLogger("xpcore.engagement")
+
+
+class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: answers.RuleKind
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class TierIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    threshold: Annotated[float, msgspec.Meta(gt=0, le=1e12)]
+
+
+class AchievementUpsert(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    rule: RuleIn
+    tiers: Annotated[list[TierIn], msgspec.Meta(min_length=1, max_length=10)]
+    description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    icon: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    mode: Mode | None = None
+    hidden: bool = False
+    reward_coins: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    active: bool = True
+
+
+class UserAchievementsController(Controller):
+    path = "/api/v1/users"
+    tags = ["achievements"]
+
+    @get(
+        "/me/achievements",
+        guards=[requires_user],
+        responses=documented(answers.MyAchievements, "The caller's achievements"),
+    )
+    async def my_achievements(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
+        """Unlocked (newest first) and in progress, each with its tiers and the percent toward
+        the next; hidden achievements only once unlocked."""
+        return json_response(await calls.for_user(db, request.user.user_id))
+
+    @get(
+        "/{username:str}/achievements",
+        responses=documented(list[answers.PublicAchievement], "The user's unlocked achievements"),
+    )
+    async def public_achievements(self, db: Database, username: str) -> Response[bytes]:
+        """What the user unlocked, at its highest tier, newest first; 404 for an unknown user."""
+        return json_response(await calls.public_for(db, username))
+
+
+class AchievementAdminController(Controller):
+    path = "/api/v1/admin/achievements"
+    tags = ["achievements", "admin"]
+    guards = [requires_admin]
+
+    @get("/", responses=documented(list[answers.Achievement], "Every achievement, retired ones too"))
+    async def list_achievements(self, db: Database) -> Response[bytes]:
+        """Every achievement's definition, by key."""
+        return json_response(await calls.admin_list(db))
+
+    @post("/", status_code=201, responses=documented(answers.Achievement, "The achievement, saved", 201))
+    async def upsert_achievement(
+        self, request: Request[Any, Any, Any], db: Database, data: AchievementUpsert
+    ) -> Document:
+        """Create or replace an achievement by key, with its tiers (progress and unlocks are kept).
+        A new rule or changed tiers are back-filled from the ledger by a job (a cron sweep
+        finishes it if the job cannot be queued)."""
+        check_json_object(data.rule.params, "rule.params")
+        saved = await calls.upsert(db, msgspec.to_builtins(data))
+        try:
+            await request.app.state.queue.enqueue(
+                "backfill_achievement", achievement=data.key, timeout=3600, retries=5, key=f"backfill:{data.key}"
+            )
+        except Exception as exc:  # Redis down: the sweep back-fills it
+            log.warning("back-fill of %s not queued (%s); the sweep will run it", data.key, type(exc).__name__)
+        return saved
+
+    @delete("/{key:str}", status_code=204)
+    async def retire_achievement(self, db: Database, key: str) -> None:
+        """Retire an achievement: no more progress; what was unlocked stays."""
+        if not await calls.deactivate(db, key):
+            raise with_code(NotFoundException(f"no achievement {key}"), "engage.unknown_achievement")

@@ -1,0 +1,415 @@
+"""Achievements (issue 16, docs/engagement.md): progress moves in the transaction of the event,
+each tier unlocks once with one notification and one coin credit, under concurrency too; the
+progress the hooks keep is what the ledger implies; a back-fill computes it for a rule added
+later, resumably."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import asyncpg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+# The test's own achievements (the seeded ones are inactive in the test template).
+RULES: dict[str, dict[str, Any]] = {
+    "t-total": {"rule": {"kind": "total_xp"}, "tiers": [500, 2000, 3200], "reward_coins": 7},
+    "t-cyber": {"mode": "cyber", "rule": {"kind": "mode_xp"}, "tiers": [300, 1500], "reward_coins": 3},
+    "t-level": {"rule": {"kind": "level"}, "tiers": [2, 5]},
+    "t-layer": {"mode": "reality", "rule": {"kind": "layer"}, "tiers": [1]},
+    "t-runs": {
+        "mode": "reality",
+        "rule": {"kind": "activity_events", "params": {"activity": "run_km"}},
+        "tiers": [1, 3, 6],
+        "reward_coins": 2,
+    },
+    "t-km": {
+        "mode": "reality",
+        "rule": {"kind": "activity_units", "params": {"activity": "run_km"}},
+        "tiers": [10, 70],
+    },
+    "t-commits": {"rule": {"kind": "activity_units", "params": {"activity": "commit"}}, "tiers": [5, 150]},
+}
+
+
+def _definition(key: str, rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": key.title(),
+        "description": f"{key} for the tests",
+        "mode": rule.get("mode"),
+        "reward_coins": rule.get("reward_coins", 0),
+        "rule": {"kind": rule["rule"]["kind"], "params": rule["rule"].get("params", {})},
+        "tiers": [{"name": f"t{n}", "threshold": t} for n, t in enumerate(rule["tiers"], 1)],
+    }
+
+
+async def _define(db: Any, prefix: str) -> list[str]:
+    keys = []
+    for key, rule in RULES.items():
+        await db.fetchval("select engage.upsert($1)", _definition(f"{prefix}{key}", rule))
+        keys.append(f"{prefix}{key}")
+    return keys
+
+
+async def _user(db: Any) -> uuid.UUID:
+    return await db.fetchval(  # type: ignore[no-any-return]
+        "insert into app.users (username) values ($1) returning id", f"a{uuid.uuid4().hex[:12]}"
+    )
+
+
+LEDGER_VALUE = """
+    select case a.kind
+        when 'total_xp' then (select coalesce(sum(xp), 0) from xp.ledger where user_id = $1)
+        when 'mode_xp' then (select coalesce(sum(xp), 0) from xp.ledger where user_id = $1 and mode = a.mode)
+        when 'activity_events' then (select count(*) from xp.ledger where user_id = $1 and activity_key = a.activity_key)
+        when 'activity_units' then (select coalesce(sum(units), 0) from xp.ledger where user_id = $1 and activity_key = a.activity_key)
+        when 'level' then (select level from xp.totals where user_id = $1)
+        when 'layer' then (select l.position from xp.totals t join xp.layers l on l.code = t.reality_layer where t.user_id = $1)
+    end
+    from engage.achievements a where a.key = $2
+"""
+
+
+async def _check(db: Any, user: uuid.UUID, keys: list[str]) -> int:
+    """Progress is what the ledger implies, and every tier at or under it unlocked exactly once,
+    with one notification and one coin credit each. Returns the unlocks."""
+    unlocks = 0
+    for key in keys:
+        expected = await db.fetchval(LEDGER_VALUE, user, key)
+        row = await db.fetchrow(
+            "select p.value, p.tier from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+            " where p.user_id = $1 and a.key = $2",
+            user,
+            key,
+        )
+        expected = expected or 0
+        if row is not None:
+            assert row["value"] == expected, (key, row["value"], expected)
+        # No row: nothing moved it since the start (level 1, the first layer), where no tier is.
+        value = expected
+        reached = await db.fetch(
+            "select t.tier from engage.tiers t join engage.achievements a on a.id = t.achievement_id"
+            " where a.key = $1 and t.threshold <= $2 order by t.tier",
+            key,
+            value,
+        )
+        unlocked = await db.fetch(
+            "select u.tier from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+            " where a.key = $1 and u.user_id = $2 order by u.tier",
+            key,
+            user,
+        )
+        assert [r["tier"] for r in unlocked] == [r["tier"] for r in reached], key
+        assert (row["tier"] if row else 0) == len(reached)
+        notes = await db.fetchval(
+            "select count(*) from notify.outbox where user_id = $1 and kind = 'achievement_unlocked'"
+            " and data ->> 'achievement' = $2",
+            user,
+            key,
+        )
+        assert notes == len(reached), key
+        credits = await db.fetchval(
+            "select count(*) from store.coin_ledger where user_id = $1 and source = 'bonus'"
+            " and idempotency_key like 'achievement:' || $1::text || ':' || $2 || ':%'",
+            user,
+            key,
+        )
+        assert credits == (len(reached) if RULES[key[key.index("t-") :]].get("reward_coins") else 0), key
+        unlocks += len(reached)
+    return unlocks
+
+
+async def test_an_award_unlocks_its_tier_once_with_a_notification_and_coins(conn) -> None:
+    keys = await _define(conn, "u")
+    user = await _user(conn)
+    await conn.fetchval("select xp.award_fixed($1, 'cyber', 600, 'bot', $2)", user, f"{user}:a1")
+    await conn.fetchval(
+        "select xp.award_fixed($1, 'cyber', 600, 'bot', $2)", user, f"{user}:a1"
+    )  # a replay moves nothing
+    assert await _check(conn, user, keys) == 3  # t-total 1, t-cyber 1, t-level 1
+    notes = await conn.fetch(
+        "select title, data from notify.outbox where user_id = $1 and kind = 'achievement_unlocked' order by id", user
+    )
+    assert notes[0]["title"] == "Achievement unlocked: Ut-Total (t1)"
+    assert await conn.fetchval("select balance from store.wallets where user_id = $1", user) == 7 + 3
+
+
+async def test_the_hot_path_reads_only_the_achievements_an_award_can_move(conn) -> None:
+    """An award of another activity leaves the activity rules alone (no progress row)."""
+    keys = await _define(conn, "h")
+    user = await _user(conn)
+    await conn.fetchval("select xp.award($1, 'walk_km', 2, 'activity', $2)", user, f"{user}:w1")
+    moved = await conn.fetch(
+        "select a.key from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+        " where p.user_id = $1 order by a.key",
+        user,
+    )
+    assert [r["key"] for r in moved] == ["ht-total"]
+    await _check(conn, user, keys)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("run_km"), st.integers(1, 40)),
+            st.tuples(st.just("commit"), st.integers(1, 60)),
+            st.tuples(st.just("reality"), st.integers(1, 900)),
+            st.tuples(st.just("cyber"), st.integers(1, 900)),
+            st.tuples(st.just("replay"), st.integers(0, 30)),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+async def test_progress_is_what_the_ledger_implies_after_any_sequence(conn, steps) -> None:
+    async with conn.transaction():  # each example in its own savepoint
+        keys = await _define(conn, "p")
+        user = await _user(conn)
+        for n, (kind, value) in enumerate(steps):
+            if kind in ("run_km", "commit"):
+                await conn.fetchval("select xp.award($1, $2, $3, 'activity', $4)", user, kind, value, f"{user}:k{n}")
+            elif kind in ("reality", "cyber"):
+                await conn.fetchval("select xp.award_fixed($1, $2, $3, 'bot', $4)", user, kind, value, f"{user}:k{n}")
+            elif value < n:  # the same key again: a replay, not a new event
+                old_kind, old_value = steps[value]
+                if old_kind in ("run_km", "commit"):
+                    await conn.fetchval(
+                        "select xp.award($1, $2, $3, 'activity', $4)", user, old_kind, old_value, f"{user}:k{value}"
+                    )
+        await _check(conn, user, keys)
+
+
+async def test_thirty_two_connections_unlock_each_tier_once(db_pool: asyncpg.Pool) -> None:
+    prefix = f"c{uuid.uuid4().hex[:6]}"
+    keys = await _define(db_pool, prefix)
+    try:
+        user = await _user(db_pool)
+
+        async def award(i: int) -> None:
+            async with db_pool.acquire() as connection:
+                if i % 2:
+                    await connection.fetchval(
+                        "select xp.award_fixed($1, 'cyber', 100, 'bot', $2)", user, f"{user}:c{i}"
+                    )
+                else:
+                    await connection.fetchval("select xp.award($1, 'run_km', 1, 'activity', $2)", user, f"{user}:c{i}")
+
+        await asyncio.gather(*(award(i) for i in range(32)))
+        unlocks = await _check(db_pool, user, keys)
+        assert unlocks >= 8
+        assert (
+            await db_pool.fetchval(
+                "select count(*) from notify.outbox where user_id = $1 and kind = 'achievement_unlocked'", user
+            )
+            == unlocks
+        )
+    finally:
+        await db_pool.execute("update engage.achievements set active = false where key like $1 || '%'", prefix)
+
+
+async def test_a_back_fill_computes_progress_from_the_ledger_and_resumes(conn) -> None:
+    users = [await _user(conn) for _ in range(5)]
+    for n, user in enumerate(users):
+        for run in range(n):
+            await conn.fetchval("select xp.award($1, 'run_km', 3, 'activity', $2)", user, f"{user}:b{run}")
+    # Added later: nobody has progress yet, the back-fill brings what the ledger says.
+    definition = _definition("bf-runs", RULES["t-runs"])
+    await conn.fetchval("select engage.upsert($1)", definition)
+    await conn.execute(
+        "delete from engage.backfills where achievement_id <> (select id from engage.achievements where key = 'bf-runs')"
+    )
+    assert (
+        await conn.fetchval(
+            "select count(*) from engage.progress p join engage.achievements a on a.id = p.achievement_id where a.key = 'bf-runs'"
+        )
+        == 0
+    )
+    total = await conn.fetchval("select count(*) from app.users where deleted_at is null")
+    done = 0
+    while batch := await conn.fetchval("select engage.backfill_batch('bf-runs', 2)"):
+        assert batch <= 2
+        done += batch
+    assert done == total
+    assert await conn.fetchval("select engage.backfill_batch('bf-runs', 2)") == 0  # finished: nothing more
+    assert "bf-runs" not in [r[0] for r in await conn.fetch("select * from engage.backfills_pending()")]
+    for n, user in enumerate(users):
+        value = await conn.fetchval(
+            "select value from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+            " where a.key = 'bf-runs' and p.user_id = $1",
+            user,
+        )
+        assert (value or 0) == n
+        assert await conn.fetchval(
+            "select count(*) from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+            " where a.key = 'bf-runs' and u.user_id = $1",
+            user,
+        ) == sum(1 for t in (1, 3, 6) if t <= n)
+    # Later events count on top, as for any achievement.
+    await conn.fetchval("select xp.award($1, 'run_km', 3, 'activity', $2)", users[4], f"{users[4]}:later")
+    assert (
+        await conn.fetchval(
+            "select value from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+            " where a.key = 'bf-runs' and p.user_id = $1",
+            users[4],
+        )
+        == 5
+    )
+
+
+async def test_challenges_purchases_and_season_ranks(conn) -> None:
+    for key, rule in {
+        "x-solved": {"rule": {"kind": "challenges_completed"}, "tiers": [1, 2]},
+        "x-stars": {"rule": {"kind": "challenge_stars", "params": {"stars": 3}}, "tiers": [1]},
+        "x-buy": {"rule": {"kind": "purchases"}, "tiers": [1], "reward_coins": 5},
+    }.items():
+        await conn.fetchval("select engage.upsert($1)", _definition(key, rule))
+    user = await _user(conn)
+    await conn.execute("update challenges.challenges set active = false")
+    for order, slug in ((100_001, "ach-one"), (100_002, "ach-two")):
+        await conn.fetchval(
+            "select challenges.upsert($1)",
+            {
+                "slug": slug,
+                "title": slug,
+                "order": order,
+                "description": "d",
+                "starter_code": "",
+                "tests": "",
+                "xp_reward": 10,
+                "coin_reward": 0,
+            },
+        )
+    await conn.fetchval("select challenges.complete($1, 'ach-one', true, 1, 30)", user)  # 2 stars
+    assert await _unlocked(conn, user) == {("x-solved", 1)}
+    await conn.fetchval("select challenges.complete($1, 'ach-one', true, 0, 30)", user)  # better: 3 stars
+    assert await _unlocked(conn, user) == {("x-solved", 1), ("x-stars", 1)}
+    await conn.fetchval("select challenges.complete($1, 'ach-two', true, 0, 30)", user)
+    assert await _unlocked(conn, user) == {("x-solved", 1), ("x-solved", 2), ("x-stars", 1)}
+    await conn.fetchval("select store.credit_coins($1, 1000, 'admin', 'ach-coins')", user)
+    bought = await conn.fetchval("select store.purchase($1, 'theme-midnight')", user)
+    assert ("x-buy", 1) in await _unlocked(conn, user)
+    assert bought["coins"] == await conn.fetchval("select balance from store.wallets where user_id = $1", user)
+
+
+async def _unlocked(conn, user) -> set[tuple[str, int]]:
+    rows = await conn.fetch(
+        "select a.key, u.tier from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+        " where u.user_id = $1 and a.key like 'x-%'",
+        user,
+    )
+    return {(r["key"], r["tier"]) for r in rows}
+
+
+async def test_a_season_rank_unlocks_at_the_close(conn) -> None:
+    await conn.fetchval(
+        "select engage.upsert($1)",
+        _definition("x-podium", {"mode": "reality", "rule": {"kind": "season_rank"}, "tiers": [10, 1]}),
+    )
+    season = await conn.fetchval("select id from xp.seasons where status <> 'closed' order by id limit 1")
+    user = await _user(conn)
+    await conn.fetchval(
+        "select xp.award_fixed($1, 'reality', 1000000, 'bot', $3, (select starts_at from xp.seasons where id = $2) + interval '1 hour')",
+        user,
+        season,
+        f"{user}:top",
+    )
+    await conn.execute("update xp.seasons set ends_at = now() - interval '1 second' where id = $1", season)
+    await conn.fetchval("select seasons.close($1)", season)
+    rank = await conn.fetchval(
+        "select rank from seasons.final_standings where season_id = $1 and user_id = $2 and mode = 'reality'",
+        season,
+        user,
+    )
+    assert rank == 1
+    tiers = await conn.fetch(
+        "select u.tier from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+        " where a.key = 'x-podium' and u.user_id = $1 order by u.tier",
+        user,
+    )
+    assert [r["tier"] for r in tiers] == [t for t, threshold in ((1, 10), (2, 1)) if rank <= threshold]
+
+
+async def test_a_bad_rule_or_tiers_is_refused(conn) -> None:
+    for definition, code in [
+        ({"rule": {"kind": "nope"}}, "engage.invalid_rule"),
+        ({"rule": {"kind": "activity_units", "params": {"activity": "no-such"}}}, "engage.invalid_rule"),
+        ({"rule": {"kind": "total_xp", "params": {"x": 1}}}, "engage.invalid_rule"),
+        ({"rule": {"kind": "mode_xp"}}, "engage.invalid_rule"),
+        (
+            {"rule": {"kind": "total_xp"}, "tiers": [{"name": "a", "threshold": 5}, {"name": "b", "threshold": 5}]},
+            "engage.invalid_tiers",
+        ),
+        ({"rule": {"kind": "total_xp"}, "tiers": []}, "engage.invalid_tiers"),
+    ]:
+        body = {"key": "x-bad", "name": "Bad", "tiers": [{"name": "a", "threshold": 1}], **definition}
+        try:
+            async with conn.transaction():
+                await conn.fetchval("select engage.upsert($1)", body)
+        except asyncpg.PostgresError as error:
+            assert (error.sqlstate, error.detail) == ("XP422", code), definition
+        else:
+            raise AssertionError(f"accepted {definition}")
+
+
+async def test_a_back_fill_racing_awards_counts_each_event_once(db_pool: asyncpg.Pool) -> None:
+    """Awards booked while a back-fill walks the same users: each event counts once (the
+    back-fill takes each user's totals lock, as xp.book does) and each tier unlocks once."""
+    key = f"race-{uuid.uuid4().hex[:6]}"
+    users = [await _user(db_pool) for _ in range(4)]
+    for user in users:
+        await db_pool.fetchval("select xp.award($1, 'row_km', 1, 'activity', $2)", user, f"{user}:r-before")
+    try:
+        await db_pool.fetchval(
+            "select engage.upsert($1)",
+            _definition(
+                key,
+                {
+                    "rule": {"kind": "activity_events", "params": {"activity": "row_km"}},
+                    "tiers": [2, 5],
+                    "reward_coins": 1,
+                },
+            ),
+        )
+
+        async def backfill() -> None:
+            while await db_pool.fetchval("select engage.backfill_batch($1, 25)", key):
+                await asyncio.sleep(0)
+
+        async def award(i: int) -> None:
+            user = users[i % len(users)]
+            await db_pool.fetchval("select xp.award($1, 'row_km', 1, 'activity', $2)", user, f"{user}:r{i}")
+
+        await asyncio.gather(backfill(), *(award(i) for i in range(32)))
+        for user in users:
+            value = await db_pool.fetchval(
+                "select p.value from engage.progress p join engage.achievements a on a.id = p.achievement_id"
+                " where a.key = $1 and p.user_id = $2",
+                key,
+                user,
+            )
+            assert value == 9  # 1 before + 8 during
+            unlocks = await db_pool.fetchval(
+                "select count(*) from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+                " where a.key = $1 and u.user_id = $2",
+                key,
+                user,
+            )
+            notes = await db_pool.fetchval(
+                "select count(*) from notify.outbox where user_id = $1 and kind = 'achievement_unlocked'"
+                " and data ->> 'achievement' = $2",
+                user,
+                key,
+            )
+            credits = await db_pool.fetchval(
+                "select count(*) from store.coin_ledger where user_id = $1 and source = 'bonus'"
+                " and idempotency_key like 'achievement:%:' || $2 || ':%'",
+                user,
+                key,
+            )
+            assert unlocks == notes == credits == 2
+    finally:
+        await db_pool.execute("update engage.achievements set active = false where key = $1", key)
