@@ -2,6 +2,8 @@
 -- The shipped achievements, for a fitness ("reality") and a coding-game ("cyber") product.
 -- db/after_migrate.sql runs it on first install only (no achievement yet), so operators' later
 -- edits stay; each goes through engage.upsert, the checks the admin API uses. Returns how many.
+-- They ship inactive: with all 36 active, awards ran at about half the bare baseline
+-- (bench/README.md), so an operator turns on the ones the product wants.
 create or replace function engage.seed()
 returns integer
 language plpgsql
@@ -12,6 +14,7 @@ declare
     v_count integer := 0;
 begin
     for v in select jsonb_build_object('key', s.key, 'name', s.name, 'description', s.description, 'icon', s.icon,
+                                       'active', false,
                                        'mode', s.mode, 'hidden', s.hidden, 'reward_coins', s.coins,
                                        'rule', jsonb_build_object('kind', s.kind, 'params', s.params::jsonb),
                                        'tiers', s.tiers::jsonb)
