@@ -15,6 +15,7 @@ Kind = Literal[
     "payment_credited",
     "broadcast",
     "challenge_completed",
+    "league_result",
 ]
 
 

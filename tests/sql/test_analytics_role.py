@@ -14,6 +14,8 @@ VIEWS = [
     "level_distribution",
     "layer_distribution",
     "user_growth",
+    "league_populations",
+    "league_moves",
 ]
 
 

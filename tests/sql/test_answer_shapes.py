@@ -25,6 +25,7 @@ from src.challenges.answers import (
     CompletionResult,
     JudgeChallenge,
 )
+from src.leagues.answers import MyLeague, Tier, Tiers
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
 from src.store.answers import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
@@ -32,7 +33,7 @@ from src.users.answers import PublicProfile, Session, User
 from src.xp.answers import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
 
 # The schemas whose functions build what the API answers.
-ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify")
+ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify", "leagues")
 
 # db function -> the Struct its json/jsonb answer is.
 ANSWERS: dict[str, Any] = {
@@ -82,6 +83,9 @@ ANSWERS: dict[str, Any] = {
     "challenges.patch": ChallengeUpdated,
     "notify.device_register": Device,
     "notify.feed": Feed,
+    "leagues.tiers": Tiers,
+    "leagues.tier_json": Tier,
+    "leagues.me": MyLeague,
 }
 
 # json/jsonb functions whose output no client sees as it is, and why.
@@ -416,3 +420,28 @@ async def test_notifications(conn, shapes: Shapes) -> None:
     await shapes.check("notify.feed", "select notify.feed($1, false, $2, 100)", uid, int(feed["next_cursor"]))
     await shapes.check("notify.feed", "select notify.feed($1, true, null, 20)", uid)
     shapes.covered("notify")
+
+
+async def test_leagues(conn, shapes: Shapes) -> None:
+    users = [uuid.UUID(str((await _user(conn))["id"])) for _ in range(12)]
+    idle = uuid.UUID(str((await _user(conn))["id"]))
+    await conn.execute(
+        "insert into leagues.rewards (mode, position, from_rank, to_rank, coins) values ('cyber', 2, 1, 3, 50)"
+    )
+    await shapes.check("leagues.tiers", "select leagues.tiers('cyber')")
+    await shapes.check(
+        "leagues.tier_json", "select leagues.tier_json(t) from leagues.tiers t where mode = 'cyber' and position = 2"
+    )
+    # A placed Silver player and eleven more: zones on both sides of a full-enough cohort.
+    await conn.executemany(
+        "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 2, '2000-01')",
+        [(u,) for u in users],
+    )
+    for n, user in enumerate(users):
+        await conn.fetchval("select xp.award_fixed($1, 'cyber', $2, 'bot', $3)", user, 10 + n, _key())
+    mine = await shapes.check("leagues.me", "select leagues.me('cyber', $1)", users[0])
+    assert mine["tier"]["code"] == "silver" and mine["rank"] == 12 and mine["promotion"] and mine["demotion"]
+    assert len(mine["members"]) == 12
+    before = await shapes.check("leagues.me", "select leagues.me('reality', $1)", idle)
+    assert before["cohort_id"] is None and before["members"] == [] and before["tier"]["code"] == "bronze"
+    shapes.covered("leagues")
