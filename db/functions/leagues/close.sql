@@ -14,6 +14,8 @@ create or replace function leagues.close(p_season text)
 returns bigint
 language plpgsql
 volatile
+-- the cohort ranking sorts every member of a mode: in memory, not in temp files (4 MB default)
+set work_mem = '64MB'
 as $$
 declare
     v_mode text;
