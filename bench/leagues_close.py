@@ -5,11 +5,12 @@ members in cohorts of 30 (reality; tiers spread over the six defaults; a placeme
 season before for each, season XP with ties and 2 % at zero, and `--idle` placed users who did
 not play, who drop a tier), all set-based. Then:
 
-1. awards without a close: `--connections` connections book `xp.award_fixed` for random users
-   in the current season for `--seconds` (mostly their season's first XP, so each joins a
-   cohort: the hot path with the join hook);
-2. the same awards while `leagues.close(season)` runs on another connection: the close's time,
-   and the awards/s during it;
+1. awards without a close: `--connections` connections book `xp.award_fixed` in the current
+   season for `--seconds`, each a user's first XP this season, so each joins a cohort (the
+   hook's whole cost); then the same for `--seconds` to users already seated (the hook does
+   nothing: the award as before leagues);
+2. first-XP awards again while `leagues.close(season)` runs on another connection: the close's
+   time, and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
    season closed and returns at once).
 
@@ -83,14 +84,18 @@ async def load(url: str, users: int, idle: int) -> str:
         await conn.close()
 
 
-async def awards(pool: asyncpg.Pool, ids: list[uuid.UUID], stop: asyncio.Event, seconds: float | None) -> int:
+async def awards(
+    pool: asyncpg.Pool, ids: list[uuid.UUID], stop: asyncio.Event, seconds: float | None, *, first: bool = True
+) -> int:
+    """Awards until stopped: each to a user's first XP this season (popped from `ids`, so each
+    one joins a cohort), or with `first=False` to random users of `ids` already seated."""
     done = 0
 
     async def lane() -> None:
         nonlocal done
         async with pool.acquire() as conn:
-            while not stop.is_set():
-                user = random.choice(ids)
+            while not stop.is_set() and ids:
+                user = ids.pop() if first else random.choice(ids)
                 await conn.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", user, uuid.uuid4().hex)
                 done += 1
 
@@ -102,15 +107,45 @@ async def awards(pool: asyncpg.Pool, ids: list[uuid.UUID], stop: asyncio.Event, 
     return done
 
 
+async def joins(pool: asyncpg.Pool, ids: list[uuid.UUID], seconds: float) -> float:
+    """leagues.join by itself, each call its own transaction: joins per second."""
+    season = await pool.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
+    stop = asyncio.Event()
+    done = 0
+
+    async def lane() -> None:
+        nonlocal done
+        async with pool.acquire() as conn:
+            while not stop.is_set() and ids:
+                await conn.fetchval("select leagues.join($1, 'cyber', $2)", season, ids.pop())
+                done += 1
+
+    started = time.perf_counter()
+    lanes = [asyncio.create_task(lane()) for _ in range(pool.get_max_size())]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*lanes)
+    return done / (time.perf_counter() - started)
+
+
 async def measure(url: str, season: str, connections: int, seconds: float) -> dict[str, float]:
     pool = await asyncpg.create_pool(url, min_size=connections, max_size=connections)
     assert pool is not None
     try:
         ids = [r["id"] for r in await pool.fetch("select id from app.users where username like 'lb%'")]
+        random.shuffle(ids)
+        before = list(ids)
         started = time.perf_counter()
         quiet = await awards(pool, ids, asyncio.Event(), seconds)
         quiet_rate = quiet / (time.perf_counter() - started)
-        print(f"awards without a close: {quiet_rate:,.0f}/s")
+        print(f"awards without a close (first XP: each joins a cohort): {quiet_rate:,.0f}/s")
+        seated_ids = before[len(before) - quiet :]
+        started = time.perf_counter()
+        seated = await awards(pool, seated_ids, asyncio.Event(), seconds, first=False)
+        seated_rate = seated / (time.perf_counter() - started)
+        print(f"awards without a close (users already seated: the hook does nothing): {seated_rate:,.0f}/s")
+        joins_rate = await joins(pool, list(before), seconds)
+        print(f"leagues.join alone (cyber, one commit each): {joins_rate:,.0f}/s")
 
         closer = await asyncpg.connect(url)
         stop = asyncio.Event()
@@ -131,6 +166,8 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
             "results": float(results),
             "close_s": close_s,
             "quiet_rate": quiet_rate,
+            "seated_rate": seated_rate,
+            "joins_rate": joins_rate,
             "during_rate": during_rate,
             "season_close_s": season_close_s,
         }
@@ -154,15 +191,17 @@ def main() -> None:
     if not RESULTS.exists():
         RESULTS.write_text(
             "# League close (bench/leagues_close.py)\n\n"
-            "| date (UTC) | members | cohorts | idle | leagues.close s | results | awards/s quiet"
-            " | awards/s during | ratio | seasons.close s after |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            "| date (UTC) | members | cohorts | idle | leagues.close s | results | awards/s seated"
+            " | awards/s joining | awards/s joining during the close | ratio | joins/s alone"
+            " | seasons.close s after |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         )
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
-        f"| {figures['close_s']:.1f} | {int(figures['results']):,} | {figures['quiet_rate']:,.0f} "
+        f"| {figures['close_s']:.1f} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
+        f"| {figures['quiet_rate']:,.0f} "
         f"| {figures['during_rate']:,.0f} | {figures['during_rate'] / figures['quiet_rate']:.0%} "
-        f"| {figures['season_close_s']:.1f} |\n"
+        f"| {figures['joins_rate']:,.0f} | {figures['season_close_s']:.1f} |\n"
     )
     with RESULTS.open("a") as out:
         out.write(row)
