@@ -432,7 +432,9 @@ async def test_leagues(conn, shapes: Shapes) -> None:
     await shapes.check(
         "leagues.tier_json", "select leagues.tier_json(t) from leagues.tiers t where mode = 'cyber' and position = 2"
     )
-    # A placed Silver player and eleven more: zones on both sides of a full-enough cohort.
+    # A placed Silver player and eleven more: zones on both sides of a full-enough cohort
+    # (no ended season left open, whose close they would wait for).
+    await conn.fetchval("select seasons.roll()")
     await conn.executemany(
         "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 2, '2000-01')",
         [(u,) for u in users],

@@ -206,6 +206,7 @@ async def test_a_close_run_twice_moves_nobody_twice(conn) -> None:
 
 
 async def test_a_user_joins_once_in_their_placed_tier_on_the_first_xp(conn) -> None:
+    await conn.fetchval("select seasons.roll()")  # no ended season left open: nothing to wait for
     fresh, placed = await _users(conn, 2)
     await conn.execute(
         "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 5, '2000-01')", placed
@@ -232,6 +233,9 @@ async def test_64_users_joining_at_once_fill_cohorts_exactly_to_size(database_ur
         for c in connections:
             await _init_connection(c)
         admin = connections[0]
+        # as the roll job does: an ended season another test left open is closed, so these
+        # placed users join at once rather than wait for its close (leagues.pending)
+        await admin.fetchval("select seasons.roll()")
         users = await _users(admin, 64)
         # Platinum cyber: no other test joins it, so its cohorts this season are these users'
         await admin.executemany(
@@ -284,3 +288,32 @@ async def test_64_users_joining_at_once_fill_cohorts_exactly_to_size(database_ur
     finally:
         for c in connections:
             await c.close()
+
+
+async def test_a_first_xp_before_the_previous_close_waits_for_it_and_joins_in_the_new_tier(conn) -> None:
+    """A month's first minutes: the previous season is not closed yet, and its close decides
+    the tier. The award is booked at once; the join waits, and the close seats it."""
+    previous = await _ended_season(conn, 1)
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    assert previous == await conn.fetchval(
+        "select to_char(to_date($1, 'YYYY-MM') - interval '1 month', 'YYYY-MM')", current
+    )
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    users = await _users(conn, 10)
+    await _cohort(conn, previous, "cyber", 2, 1, [(u, 100 - n, start) for n, u in enumerate(users)])
+    newcomer = (await _users(conn, 1))[0]
+    for user in (users[0], users[9], newcomer):
+        award = await conn.fetchval("select xp.award_fixed($1, 'cyber', 5, 'bot', $2)", user, uuid.uuid4().hex)
+        assert award["xp_awarded"] == 5
+    seated = "select user_id, tier from leagues.members where season_id = $1 and mode = 'cyber' and user_id = any($2::uuid[])"
+    # the newcomer has no history: the bottom tier now; the two players of the previous season wait
+    assert {r["user_id"]: r["tier"] for r in await conn.fetch(seated, current, [users[0], users[9], newcomer])} == {
+        newcomer: 1
+    }
+    assert await conn.fetchval("select count(*) from leagues.pending where season_id = $1", current) == 2
+    await conn.fetchval("select seasons.close($1)", previous)
+    # ceil(0.1 * 10) = 1 promoted, floor(0.2 * 10) = 2 demoted: first to Gold, last to Bronze
+    got = {r["user_id"]: r["tier"] for r in await conn.fetch(seated, current, [users[0], users[9], newcomer])}
+    assert got == {newcomer: 1, users[0]: 3, users[9]: 1}
+    assert await conn.fetchval("select count(*) from leagues.pending where season_id = $1", current) == 0
+    assert await conn.fetchval("select seasons.roll()") >= 0

@@ -117,6 +117,8 @@ begin
     if v_total > 0 then
         perform pg_notify('xpcore_outbox', 'league:' || p_season);
     end if;
+    -- the next season's first joins that waited for this close
+    perform leagues.seat_pending();
     return v_total;
 end;
 $$;

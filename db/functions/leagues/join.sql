@@ -6,8 +6,10 @@
 -- Cohorts fill in order of joining: the tier's open cohort (leagues.openings) is locked, its
 -- count taken; a full one is replaced by the next. O(1): a handful of primary-key probes. The
 -- lock is held to the award's commit, so a tier's first joins of a season queue behind each
--- other (docs/leagues.md, Concurrency). Returns the cohort id, or null (already a member, or
--- no tiers for the mode).
+-- other (docs/leagues.md, Concurrency). While the previous season's close is still to come and
+-- would decide the tier (the user has a placement, or played it), the join waits in
+-- leagues.pending for leagues.seat_pending. Returns the cohort id, or null (already a member,
+-- waiting, or no tiers for the mode).
 create or replace function leagues.join(p_season text, p_mode text, p_user_id uuid)
 returns bigint
 language plpgsql
@@ -19,9 +21,22 @@ declare
     v_cohort bigint;
     v_seat integer;
     v_seq integer;
+    v_prev text;
 begin
     perform from leagues.members where season_id = p_season and mode = p_mode and user_id = p_user_id;
     if found then
+        return null;
+    end if;
+    -- The previous season's close decides this user's tier and has not run yet (a month's first
+    -- minutes, before the roll): wait for it in leagues.pending, without blocking the award.
+    v_prev := to_char(to_date(p_season, 'YYYY-MM') - interval '1 month', 'YYYY-MM');
+    if exists (select from xp.seasons s where s.id = v_prev and s.status <> 'closed')
+       and not exists (select from leagues.closes c where c.season_id = v_prev and c.mode = p_mode)
+       and (exists (select from leagues.placements p where p.mode = p_mode and p.user_id = p_user_id)
+            or exists (select from leagues.members m
+                       where m.season_id = v_prev and m.mode = p_mode and m.user_id = p_user_id)) then
+        insert into leagues.pending (season_id, mode, user_id) values (p_season, p_mode, p_user_id)
+        on conflict do nothing;
         return null;
     end if;
     -- the placed tier, or the nearest tier below it if an operator removed it; else the bottom

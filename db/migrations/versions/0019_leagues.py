@@ -7,8 +7,9 @@ Create Date: 2026-12-03 09:43:22 UTC
 Schema `leagues`, separate from layers: the tiers of each mode (operator-edited in SQL), their
 optional coin rewards by rank band, each season's cohorts and members (joined on the season's
 first XP in the mode, leagues.join from xp.book), the frozen results of each close (leagues.close
-from seasons.close, exactly once per season and mode: leagues.closes), and each user's tier for
-their next season (leagues.placements). The outbox learns the kind `league_result`. The default
+from seasons.close, exactly once per season and mode: leagues.closes), each user's tier for
+their next season (leagues.placements), and the first joins that wait for the previous
+season's close (leagues.pending). The outbox learns the kind `league_result`. The default
 tiers are loaded here, once; docs/leagues.md has the rules. Roll-forward only: undoing this is a
 new revision.
 """
@@ -85,6 +86,16 @@ create table leagues.members (
     joined_at timestamptz not null default clock_timestamp(),
     primary key (season_id, mode, user_id),
     unique (cohort_id, seat)
+);
+
+-- First XP of a season while the previous season's close of the mode is still to come, by a
+-- user whose tier it decides: seated once that close ran (leagues.seat_pending), in this order.
+create table leagues.pending (
+    season_id text not null,
+    mode      text not null,
+    user_id   uuid not null references app.users (id),
+    at        timestamptz not null default clock_timestamp(),
+    primary key (season_id, mode, user_id)
 );
 
 -- A season's close of a mode, once.
