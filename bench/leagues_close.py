@@ -6,11 +6,14 @@ season before for each, season XP with ties and 2 % at zero, and `--idle` placed
 not play, who drop a tier), all set-based. Then:
 
 1. awards without a close: `--connections` connections book `xp.award_fixed` in the current
-   season for `--seconds`, each a user's first XP this season, so each joins a cohort (the
-   hook's whole cost); then the same for `--seconds` to users already seated (the hook does
-   nothing: the award as before leagues);
+   season for `--seconds`, each a user's first XP this season. The season being closed is the
+   previous one and still open, as in a month's first minutes, and decides these users' tiers:
+   each join waits in leagues.pending (the hook's cost then). Then the same for `--seconds` to
+   users already awarded (the hook does nothing: the award as before leagues); then
+   `leagues.join` alone for `--seconds`, into cyber Bronze (no history: seated at once, the
+   join's whole cost and one tier's lock from commit to commit);
 2. first-XP awards again while `leagues.close(season)` runs on another connection: the close's
-   time, and the awards/s during it;
+   time (it seats the waiting joins too), and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
    season closed and returns at once).
 
@@ -151,12 +154,16 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
         stop = asyncio.Event()
         started = time.perf_counter()
         load_task = asyncio.create_task(awards(pool, ids, stop, None))
+        pending = await closer.fetchval("select count(*) from leagues.pending")
         results = await closer.fetchval("select leagues.close($1)", season)
         close_s = time.perf_counter() - started
         stop.set()
         during = await load_task
         during_rate = during / (time.perf_counter() - started)
-        print(f"leagues.close: {results:,} results in {close_s:.1f} s; awards during it: {during_rate:,.0f}/s")
+        print(
+            f"leagues.close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s;"
+            f" awards during it: {during_rate:,.0f}/s"
+        )
         started = time.perf_counter()
         await closer.fetchval("select seasons.close($1)", season)
         season_close_s = time.perf_counter() - started
@@ -164,6 +171,7 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
         await closer.close()
         return {
             "results": float(results),
+            "pending": float(pending),
             "close_s": close_s,
             "quiet_rate": quiet_rate,
             "seated_rate": seated_rate,
@@ -192,16 +200,16 @@ def main() -> None:
         RESULTS.write_text(
             "# League close (bench/leagues_close.py)\n\n"
             "| date (UTC) | members | cohorts | idle | leagues.close s | results | awards/s seated"
-            " | awards/s joining | awards/s joining during the close | ratio | joins/s alone"
-            " | seasons.close s after |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            " | awards/s first XP | awards/s first XP during the close | ratio | joins/s alone"
+            " | waiting joins seated by the close | seasons.close s after |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         )
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
         f"| {figures['close_s']:.1f} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
         f"| {figures['quiet_rate']:,.0f} "
         f"| {figures['during_rate']:,.0f} | {figures['during_rate'] / figures['quiet_rate']:.0%} "
-        f"| {figures['joins_rate']:,.0f} | {figures['season_close_s']:.1f} |\n"
+        f"| {figures['joins_rate']:,.0f} | {int(figures['pending']):,} | {figures['season_close_s']:.1f} |\n"
     )
     with RESULTS.open("a") as out:
         out.write(row)
