@@ -141,12 +141,12 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
         started = time.perf_counter()
         quiet = await awards(pool, ids, asyncio.Event(), seconds)
         quiet_rate = quiet / (time.perf_counter() - started)
-        print(f"awards without a close (first XP: each joins a cohort): {quiet_rate:,.0f}/s")
+        print(f"awards without a close (first XP: each join waits for the open previous season): {quiet_rate:,.0f}/s")
         seated_ids = before[len(before) - quiet :]
         started = time.perf_counter()
         seated = await awards(pool, seated_ids, asyncio.Event(), seconds, first=False)
         seated_rate = seated / (time.perf_counter() - started)
-        print(f"awards without a close (users already seated: the hook does nothing): {seated_rate:,.0f}/s")
+        print(f"awards without a close (users already awarded: the hook does nothing): {seated_rate:,.0f}/s")
         joins_rate = await joins(pool, list(before), seconds)
         print(f"leagues.join alone (cyber, one commit each): {joins_rate:,.0f}/s")
 
