@@ -32,6 +32,7 @@ WORKER_ONLY = [
     "seasons.roll()",
     "leagues.close(text)",
     "leagues.join(text, text, uuid)",
+    "leagues.seat_pending()",
     "app.beat(text)",
 ]
 
