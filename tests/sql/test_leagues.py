@@ -317,3 +317,39 @@ async def test_a_first_xp_before_the_previous_close_waits_for_it_and_joins_in_th
     assert got == {newcomer: 1, users[0]: 3, users[9]: 1}
     assert await conn.fetchval("select count(*) from leagues.pending where season_id = $1", current) == 0
     assert await conn.fetchval("select seasons.roll()") >= 0
+
+
+async def test_my_league_shows_the_zones_the_close_would_apply(conn) -> None:
+    await conn.fetchval("select seasons.roll()")
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+
+    async def cohort_of(n: int, tier: int) -> list[uuid.UUID]:
+        users = await _users(conn, n)
+        await conn.executemany(
+            "insert into leagues.placements (mode, user_id, tier, season_id) values ('reality', $1, $2, '2000-01')",
+            [(u, tier) for u in users],
+        )
+        # a tier of its own for this test: its cohorts hold these users only
+        for n_, user in enumerate(users):
+            await conn.fetchval("select xp.award_fixed($1, 'reality', $2, 'bot', $3)", user, 100 - n_, uuid.uuid4().hex)
+        return users
+
+    await conn.execute(
+        "delete from leagues.members where season_id = $1 and mode = 'reality' and tier in (5, 6)", current
+    )
+    await conn.execute(
+        "delete from leagues.openings where season_id = $1 and mode = 'reality' and tier in (5, 6)", current
+    )
+    top = await cohort_of(10, 6)  # Master: nobody goes higher
+    mine = await conn.fetchval("select leagues.me('reality', $1)", top[0])
+    assert mine["tier"]["code"] == "master" and mine["rank"] == 1 and mine["promotion"] is None
+    assert mine["demotion"] == {"from_rank": 9, "to_rank": 10}
+    small = await cohort_of(9, 5)  # Diamond, below min_members: no zones
+    mine = await conn.fetchval("select leagues.me('reality', $1)", small[-1])
+    assert mine["rank"] == 9 and mine["promotion"] is None and mine["demotion"] is None
+    await conn.execute(
+        "update leagues.tiers set promote_pct = 0.7, demote_pct = 0.5, min_members = 1 where mode = 'reality' and position = 5"
+    )
+    mine = await conn.fetchval("select leagues.me('reality', $1)", small[0])
+    # ceil(0.7 * 9) = 7 up; floor(0.5 * 9) = 4 down would start at 6: promotion wins where they meet
+    assert mine["promotion"] == {"from_rank": 1, "to_rank": 7} and mine["demotion"] == {"from_rank": 8, "to_rank": 9}
