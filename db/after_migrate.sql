@@ -12,9 +12,9 @@ grant select on all tables in schema analytics to xpcore_bi;
 -- pg_temp`), and read the migration head for /ready. Revoking everything first keeps the list
 -- exact: a function dropped from it here loses its grant on the next upgrade. Workers and the
 -- CLI connect as the owner.
-revoke execute on all functions in schema app, auth, challenges, engage, notify, seasons, store, xp, analytics from public;
-revoke execute on all functions in schema app, auth, challenges, engage, notify, seasons, store, xp, analytics from xpcore_api;
-grant usage on schema app, auth, challenges, engage, notify, seasons, store, xp to xpcore_api;
+revoke execute on all functions in schema app, auth, challenges, engage, leagues, notify, seasons, store, xp, analytics from public;
+revoke execute on all functions in schema app, auth, challenges, engage, leagues, notify, seasons, store, xp, analytics from xpcore_api;
+grant usage on schema app, auth, challenges, engage, leagues, notify, seasons, store, xp to xpcore_api;
 grant select (version_num) on public.alembic_versions to xpcore_api;
 grant execute on function
     app.user_delete(uuid),
@@ -49,6 +49,8 @@ grant execute on function
     engage.for_user(uuid),
     engage.public_for(text),
     engage.upsert(jsonb),
+    leagues.me(text, uuid),
+    leagues.tiers(text),
     notify.broadcast_create(uuid, text, text, jsonb),
     notify.device_register(uuid, text, text),
     notify.device_unregister(uuid, text),

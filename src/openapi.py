@@ -272,6 +272,7 @@ AREAS = {
     "users": "The caller's own account and public profiles.",
     "xp": "Activities, XP awards (exactly once per idempotency key), levels, layers, the profile.",
     "seasons": "Monthly seasons, reality and cyber leaderboards, your rank and neighbours, all-time.",
+    "leagues": "Seasonal divisions per mode: tiers, your cohort, rank and promotion and demotion zones.",
     "challenges": "Coding challenges opened in order; a judge with an API key reports completions.",
     "store": "The coin wallet, store items, purchases and the inventory.",
     "payments": "Coin packs paid with Razorpay: orders, verified checkout and the signed webhook.",

@@ -7,6 +7,7 @@ answer); they receive the database as the `db` dependency (src/app.py).
 from src.auth.routes import ApiKeysController, AuthController, JWKSController, OAuthController
 from src.challenges.routes import ChallengeAdminController, ChallengesController
 from src.engagement.routes import AchievementAdminController, UserAchievementsController
+from src.leagues.routes import LeaguesController
 from src.notifications.routes import NotificationsController
 from src.platform.routes import HealthController
 from src.seasons.routes import SeasonsController
@@ -23,6 +24,7 @@ ROUTES: list[type] = [
     ApiKeysController,
     XPController,
     SeasonsController,
+    LeaguesController,
     NotificationsController,
     StoreController,
     PaymentsController,

@@ -17,7 +17,7 @@ import pytest
 from src.settings import ROOT, SettingsError, load_settings
 
 ROLE = "xpcore_api"
-SCHEMAS = ("app", "auth", "challenges", "engage", "notify", "seasons", "store", "xp", "analytics")
+SCHEMAS = ("app", "auth", "challenges", "engage", "leagues", "notify", "seasons", "store", "xp", "analytics")
 # Pure: reads only its argument, so it stays invoker (and inlinable in seasons.list).
 INVOKER = {"seasons.season_json(xp.seasons)"}
 # Sent by the workers only (src/<area>/jobs.py): they connect as the owner, the API may not call them.
@@ -30,6 +30,9 @@ WORKER_ONLY = [
     "xp.rebuild_board(text, text)",
     "xp.ensure_ledger_partitions(timestamp with time zone, integer)",
     "seasons.roll()",
+    "leagues.close(text)",
+    "leagues.join(text, text, uuid)",
+    "leagues.seat_pending()",
     "app.beat(text)",
     "engage.backfill_batch(text, integer)",
     "engage.backfills_pending()",
@@ -125,7 +128,7 @@ async def test_grants_are_the_api_functions_all_security_definer(conn: asyncpg.C
     granted = await _granted(conn)
     names = {signature.split("(")[0] for signature in granted}
     assert names <= _called_by_the_api(), names - _called_by_the_api()
-    assert len(granted) == 66
+    assert len(granted) == 68
     for signature, (definer, config) in granted.items():
         if signature in INVOKER:
             continue

@@ -16,6 +16,7 @@ Kind = Literal[
     "broadcast",
     "challenge_completed",
     "achievement_unlocked",
+    "league_result",
 ]
 
 

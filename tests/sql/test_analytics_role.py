@@ -15,6 +15,8 @@ VIEWS = [
     "layer_distribution",
     "user_growth",
     "achievement_unlocks",
+    "league_populations",
+    "league_moves",
 ]
 
 

@@ -26,6 +26,7 @@ from src.challenges.answers import (
     JudgeChallenge,
 )
 from src.engagement.answers import Achievement, MyAchievements, PublicAchievement
+from src.leagues.answers import MyLeague, Tier, Tiers
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
 from src.store.answers import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
@@ -33,7 +34,7 @@ from src.users.answers import PublicProfile, Session, User
 from src.xp.answers import Activity, Layer, Level, Profile, SeasonStanding, XPAward, XPEventPage
 
 # The schemas whose functions build what the API answers.
-ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify", "engage")
+ANSWER_SCHEMAS = ("app", "auth", "xp", "seasons", "store", "challenges", "notify", "engage", "leagues")
 
 # db function -> the Struct its json/jsonb answer is.
 ANSWERS: dict[str, Any] = {
@@ -88,6 +89,9 @@ ANSWERS: dict[str, Any] = {
     "engage.upsert": Achievement,
     "engage.for_user": MyAchievements,
     "engage.public_for": list[PublicAchievement],
+    "leagues.tiers": Tiers,
+    "leagues.tier_json": Tier,
+    "leagues.me": MyLeague,
 }
 
 # json/jsonb functions whose output no client sees as it is, and why.
@@ -465,3 +469,30 @@ async def test_engage(conn, shapes: Shapes) -> None:
         "select engage.achievement_json(a) from engage.achievements a where a.key = 'shape-runs'",
     )
     shapes.covered("engage")
+
+
+async def test_leagues(conn, shapes: Shapes) -> None:
+    users = [uuid.UUID(str((await _user(conn))["id"])) for _ in range(12)]
+    idle = uuid.UUID(str((await _user(conn))["id"]))
+    await conn.execute(
+        "insert into leagues.rewards (mode, position, from_rank, to_rank, coins) values ('cyber', 2, 1, 3, 50)"
+    )
+    await shapes.check("leagues.tiers", "select leagues.tiers('cyber')")
+    await shapes.check(
+        "leagues.tier_json", "select leagues.tier_json(t) from leagues.tiers t where mode = 'cyber' and position = 2"
+    )
+    # A placed Silver player and eleven more: zones on both sides of a full-enough cohort
+    # (no ended season left open, whose close they would wait for).
+    await conn.fetchval("select seasons.roll()")
+    await conn.executemany(
+        "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 2, '2000-01')",
+        [(u,) for u in users],
+    )
+    for n, user in enumerate(users):
+        await conn.fetchval("select xp.award_fixed($1, 'cyber', $2, 'bot', $3)", user, 10 + n, _key())
+    mine = await shapes.check("leagues.me", "select leagues.me('cyber', $1)", users[0])
+    assert mine["tier"]["code"] == "silver" and mine["rank"] == 12 and mine["promotion"] and mine["demotion"]
+    assert len(mine["members"]) == 12
+    before = await shapes.check("leagues.me", "select leagues.me('reality', $1)", idle)
+    assert before["cohort_id"] is None and before["members"] == [] and before["tier"]["code"] == "bronze"
+    shapes.covered("leagues")

@@ -37,6 +37,8 @@ async def _without_the_current_season(conn) -> str:
     current = await conn.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
     await conn.execute("delete from seasons.final_standings where season_id = $1", current)
     await conn.execute("delete from xp.season_scores where season_id = $1", current)
+    for table in ("leagues.members", "leagues.openings", "leagues.cohorts"):  # cohorts joined by earlier awards
+        await conn.execute(f"delete from {table} where season_id = $1", current)
     await conn.execute("delete from xp.seasons where id = $1", current)
     return current  # type: ignore[no-any-return]
 

@@ -39,6 +39,7 @@ begin
         where f.season_id = p_season
         on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing;
         perform pg_notify('xpcore_outbox', 'season:' || p_season);
+        perform leagues.close(p_season);  -- promotion and relegation per cohort, once per mode
 
         update xp.seasons set status = 'closed', closed_at = now() where id = p_season;
     end if;

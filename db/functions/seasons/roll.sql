@@ -19,6 +19,7 @@ begin
         perform seasons.close(v_id);
         v_closed := v_closed + 1;
     end loop;
+    perform leagues.seat_pending();  -- first joins that waited while a close was running
     return v_closed;
 end;
 $$;

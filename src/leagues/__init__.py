@@ -1,0 +1,1 @@
+"""Leagues: seasonal divisions per mode, cohorts, promotion and relegation (docs/leagues.md)."""
