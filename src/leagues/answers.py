@@ -16,7 +16,7 @@ class RewardBand(Answer):
     coins: int
 
 
-class Tier(Answer):
+class LeagueTier(Answer):
     """A league tier (`leagues.tier_json`): position 1 is the bottom; percentages as fractions."""
 
     position: int
@@ -33,7 +33,7 @@ class Tiers(Answer):
     """The mode's tiers, bottom first (`leagues.tiers`)."""
 
     mode: Mode
-    tiers: list[Tier]
+    tiers: list[LeagueTier]
 
 
 class Zone(Answer):
@@ -60,7 +60,7 @@ class MyLeague(Answer):
 
     season_id: str
     mode: Mode
-    tier: Tier | None
+    tier: LeagueTier | None
     cohort_id: int | None
     rank: int | None
     xp: int

@@ -26,7 +26,7 @@ from src.challenges.answers import (
     JudgeChallenge,
 )
 from src.engagement.answers import Achievement, MyAchievements, PublicAchievement
-from src.leagues.answers import MyLeague, Tier, Tiers
+from src.leagues.answers import LeagueTier, MyLeague, Tiers
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
 from src.store.answers import CoinCredit, CoinPack, Item, OwnedItem, Purchase, Unequipped, Wallet
@@ -90,7 +90,7 @@ ANSWERS: dict[str, Any] = {
     "engage.for_user": MyAchievements,
     "engage.public_for": list[PublicAchievement],
     "leagues.tiers": Tiers,
-    "leagues.tier_json": Tier,
+    "leagues.tier_json": LeagueTier,
     "leagues.me": MyLeague,
 }
 

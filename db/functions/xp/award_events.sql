@@ -21,6 +21,8 @@ declare
     v_users uuid[] := p_user_ids;
     v_result jsonb;
     v_i integer;
+    v_joins jsonb[] := '{}';
+    v_join jsonb;
 begin
     if cardinality(p_keys) > 64 then
         raise exception 'at most 64 awards per batch' using errcode = 'XP422', detail = 'xp.batch_too_large';
@@ -31,6 +33,11 @@ begin
                          from generate_subscripts(p_keys, 1) as i order by i);
     end if;
 
+    -- A season's first XP seats the user in a league cohort (leagues.join), which locks the
+    -- tier's open cohort to commit. Taken inside the loop, that lock would sit between user
+    -- locks, and two batches could deadlock; so xp.book leaves the joins of a batch to here,
+    -- after every user lock, in arrival order.
+    perform set_config('xpcore.deferred_joins', 'on', true);
     for v_i in select i from generate_subscripts(p_keys, 1) as i order by v_users[i], i loop
         begin
             v_result := xp.award_event(coalesce(v_users[v_i], p_user_ids[v_i]), p_discord_ids[v_i], p_activities[v_i],
@@ -41,6 +48,11 @@ begin
             replayed := (v_result->>'replayed')::boolean;
             body := v_result::text;
             error_detail := null;
+            if not replayed and (v_result->>'xp_awarded')::bigint > 0 and v_result->>'mode' is not null
+               and (v_result->>'season_xp')::bigint = (v_result->>'xp_awarded')::bigint then
+                v_joins := v_joins || jsonb_build_object('item', v_i, 'season', v_result->>'season_id',
+                                                         'mode', v_result->>'mode', 'user', v_result->>'user_id');
+            end if;
         exception when others then
             item := v_i;
             get stacked diagnostics error_code = returned_sqlstate, body = message_text,
@@ -48,6 +60,10 @@ begin
             replayed := null;
         end;
         return next;
+    end loop;
+    perform set_config('xpcore.deferred_joins', 'off', true);
+    for v_join in select j from unnest(v_joins) j order by (j->>'item')::int loop
+        perform leagues.join(v_join->>'season', v_join->>'mode', (v_join->>'user')::uuid);
     end loop;
 end;
 $$;

@@ -153,7 +153,9 @@ begin
             set xp = greatest(s.xp + v_xp, 0),
                 reached_at = case when v_xp <> 0 then now() else s.reached_at end
         returning xp into v_season_xp;
-        if v_xp > 0 and v_season_xp = v_xp then perform leagues.join(v_season.id, p_mode, p_user_id); end if;
+        if v_xp > 0 and v_season_xp = v_xp and current_setting('xpcore.deferred_joins', true) is distinct from 'on' then
+            perform leagues.join(v_season.id, p_mode, p_user_id);  -- xp.award_events joins after its loop
+        end if;
     end if;
 
     perform engage.on_award(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, v_before, v_after, v_season.id);
