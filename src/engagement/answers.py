@@ -36,8 +36,8 @@ class Tier(Answer):
     threshold: float
 
 
-class Achievement(Answer):
-    """An achievement as operators define it (`engage.achievement_json`)."""
+class AchievementFace(Answer):
+    """What every view of an achievement shows: who it is and what it pays."""
 
     key: str
     name: str
@@ -46,6 +46,11 @@ class Achievement(Answer):
     mode: Mode | None
     hidden: bool
     reward_coins: int
+
+
+class Achievement(AchievementFace):
+    """An achievement as operators define it (`engage.achievement_json`)."""
+
     active: bool
     rule: Rule
     tiers: list[Tier]
@@ -59,17 +64,10 @@ class TierProgress(Tier):
     unlocked_at: datetime | None
 
 
-class AchievementProgress(Answer):
+class AchievementProgress(AchievementFace):
     """One achievement for the caller: `value` so far, `tier` the highest unlocked (0: none),
     `percent` toward the next tier (100 once all are unlocked)."""
 
-    key: str
-    name: str
-    description: str
-    icon: str | None
-    mode: Mode | None
-    hidden: bool
-    reward_coins: int
     kind: RuleKind
     value: float
     tier: int
