@@ -21,6 +21,7 @@ class User(Answer):
     avatar_url: str | None
     bio: str | None
     discord_id: str | None
+    timezone: str
     roles: list[Role]
     created_at: datetime
 

@@ -25,6 +25,19 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
         msgspec.UNSET
     )
     bio: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType | None = msgspec.UNSET
+    # An IANA name; the database refuses one it does not know (users.unknown_timezone).
+    timezone: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                max_length=64,
+                pattern=r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$",
+                examples=["Europe/Berlin"],
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 def _found(user: Document | None, missing: str, code: str) -> answers.User:
@@ -45,7 +58,7 @@ class UsersController(Controller):
 
     @patch("/me", guards=[requires_user], responses=documented(answers.User, "The account, changed"))
     async def update_me(self, request: Request[Any, Any, Any], db: Database, data: UserUpdate) -> answers.User:
-        """Change username, display name, avatar or bio; a taken username is a 409."""
+        """Change username, display name, avatar, bio or time zone (IANA); a taken username is a 409."""
         user = await calls.user_update(db, request.user.user_id, msgspec.to_builtins(data))
         return _found(user, "this account no longer exists", "users.account_gone")
 

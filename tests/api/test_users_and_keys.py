@@ -24,6 +24,20 @@ async def test_patch_me_and_taken_username_is_409(client, user, db) -> None:
     assert bad.status_code == 400
 
 
+async def test_timezone_defaults_to_utc_and_takes_only_iana_names(client, user, db) -> None:
+    client.cookies.clear()
+    me = await client.get("/api/v1/users/me", headers=user["headers"])
+    assert me.json()["timezone"] == "UTC"
+    ok = await client.patch("/api/v1/users/me", json={"timezone": "Pacific/Kiritimati"}, headers=user["headers"])
+    assert ok.status_code == 200 and ok.json()["timezone"] == "Pacific/Kiritimati"
+    assert await db.fetchval("select timezone from app.users where id = $1", user["id"]) == "Pacific/Kiritimati"
+    unknown = await client.patch("/api/v1/users/me", json={"timezone": "Mars/Olympus"}, headers=user["headers"])
+    assert unknown.status_code == 422 and unknown.json()["code"] == "users.unknown_timezone"
+    malformed = await client.patch("/api/v1/users/me", json={"timezone": "../etc"}, headers=user["headers"])
+    assert malformed.status_code == 400
+    assert (await client.get("/api/v1/users/me", headers=user["headers"])).json()["timezone"] == "Pacific/Kiritimati"
+
+
 async def test_public_profile_hides_private_fields(client, user) -> None:
     answer = await client.get(f"/api/v1/users/{user['username']}")
     assert answer.status_code == 200

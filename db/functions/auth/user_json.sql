@@ -13,6 +13,7 @@ as $$
         'avatar_url', u.avatar_url,
         'bio', u.bio,
         'discord_id', u.discord_id,
+        'timezone', u.timezone,
         'roles', to_jsonb(u.roles),
         'created_at', u.created_at
     );
