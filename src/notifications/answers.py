@@ -17,6 +17,8 @@ Kind = Literal[
     "challenge_completed",
     "achievement_unlocked",
     "league_result",
+    "streak_milestone",
+    "quest_completed",
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from src.answers import Answer, Mode
 from src.users.answers import UserSummary
 
-Source = Literal["activity", "self_report", "bot", "challenge", "adjustment", "purchase"]
+Source = Literal["activity", "self_report", "bot", "challenge", "adjustment", "purchase", "quest"]
 
 
 class ModeState(Answer):
