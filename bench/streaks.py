@@ -109,7 +109,8 @@ async def main_async(args: argparse.Namespace, url: str) -> str:
         async with pool.acquire() as conn:
             await conn.execute("delete from engage.streaks")
             await conn.execute(
-                "insert into engage.streaks (user_id, mode, current, longest, freezes, last_day, last_active, run_start, tz)"
+                "insert into engage.streaks"
+                " (user_id, mode, current, longest, freezes, last_day, last_active, run_start, tz)"
                 " select u.id, 'reality', 5, 5, (row_number() over () % 3 = 0)::int,"
                 " (now() at time zone u.timezone)::date - 2, (now() at time zone u.timezone)::date - 2,"
                 " (now() at time zone u.timezone)::date - 6, u.timezone from app.users u where u.username like 'st%'"
