@@ -48,6 +48,8 @@ grant execute on function
     engage.deactivate(text),
     engage.for_user(uuid),
     engage.public_for(text),
+    engage.streak_check_in(uuid, text),
+    engage.streaks_for(uuid),
     engage.upsert(jsonb),
     leagues.me(text, uuid),
     leagues.tiers(text),

@@ -278,6 +278,7 @@ AREAS = {
     "payments": "Coin packs paid with Razorpay: orders, verified checkout and the signed webhook.",
     "notifications": "The in-app feed, push devices and admin broadcasts.",
     "achievements": "Achievements with tiers: your progress, a user's public unlocks; operators edit the rules.",
+    "streaks": "Daily streaks per mode in your time zone: current and longest run, freezes, the check-in.",
     "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, coins.",
 }
 

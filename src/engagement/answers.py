@@ -1,8 +1,9 @@
-"""Achievements: a player's progress, a public profile's unlocks, the operators' definitions."""
+"""Achievements: a player's progress, a public profile's unlocks, the operators' definitions;
+streaks: a player's daily streak per mode."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from src.answers import Answer, Mode
@@ -18,6 +19,7 @@ RuleKind = Literal[
     "challenge_stars",
     "season_rank",
     "purchases",
+    "streak",
 ]
 
 
@@ -95,3 +97,36 @@ class PublicAchievement(Answer):
     tier: int
     tier_name: str
     unlocked_at: datetime
+
+
+class Streak(Answer):
+    """One mode's daily streak (`engage.streak_json`), as the close job will leave it: days missed
+    before today have spent freezes, or ended the run. `last_day`: the last local day with a
+    qualifying event or check-in (null: never). `at_risk`: a live run that ends if today passes
+    with nothing (no freeze left to cover it)."""
+
+    mode: Mode
+    current: int
+    longest: int
+    freezes: int
+    freezes_max: int
+    last_day: date | None
+    today_done: bool
+    at_risk: bool
+
+
+class StreakSet(Answer):
+    """GET /users/me/streaks (`engage.streaks_for`): the caller's time zone, local date, and each
+    mode's streak, reality then cyber."""
+
+    timezone: str
+    today: date
+    streaks: list[Streak]
+
+
+class StreakCheckIn(Answer):
+    """POST /users/me/streaks/{mode}/check-in (`engage.streak_check_in`): `counted` is false when
+    today already counted (nothing changed)."""
+
+    counted: bool
+    streak: Streak

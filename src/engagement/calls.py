@@ -4,6 +4,7 @@ PostgreSQL's JSON text, sent as it is."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from src.db import Database, Document
@@ -34,6 +35,16 @@ async def deactivate(db: Database, key: str) -> bool:
     return await db.fetchval("select engage.deactivate($1)", key) is not None
 
 
+async def streaks_for(db: Database, user_id: uuid.UUID) -> str | None:
+    text: str | None = await db.fetchval("select engage.streaks_for($1)::text", user_id)
+    return text
+
+
+async def streak_check_in(db: Database, user_id: uuid.UUID, mode: str) -> str | None:
+    text: str | None = await db.fetchval("select engage.streak_check_in($1, $2)::text", user_id, mode)
+    return text
+
+
 # Worker only (src/engagement/jobs.py): the owner's connection runs these.
 
 
@@ -45,3 +56,13 @@ async def backfill_batch(db: Database, key: str, limit: int) -> int:
 async def backfills_pending(db: Database) -> list[str]:
     rows = await db.fetch("select key from engage.backfills_pending() as key")
     return [str(row["key"]) for row in rows]
+
+
+async def streak_close_due(db: Database) -> list[tuple[str, date]]:
+    rows = await db.fetch("select tz, day from engage.streak_close_due()")
+    return [(str(row["tz"]), row["day"]) for row in rows]
+
+
+async def streak_close(db: Database, tz: str, day: date, limit: int) -> int:
+    done: int = await db.fetchval("select engage.streak_close($1, $2, $3)", tz, day, limit)
+    return done

@@ -1,6 +1,7 @@
-"""Achievements (docs/engagement.md): the caller's progress, a user's public unlocks, and the
-operators' definitions. Progress itself moves in SQL, in the transaction of each award,
-completion and purchase; these routes only read it, and edit the rules."""
+"""Achievements and streaks (docs/engagement.md): the caller's progress, a user's public unlocks,
+the operators' definitions; the caller's streaks and the check-in. Progress itself moves in SQL,
+in the transaction of each award, completion and purchase; these routes only read it, edit the
+rules, and count a check-in."""
 
 from __future__ import annotations
 
@@ -99,3 +100,25 @@ class AchievementAdminController(Controller):
         """Retire an achievement: no more progress; what was unlocked stays."""
         if not await calls.deactivate(db, key):
             raise with_code(NotFoundException(f"no achievement {key}"), "engage.unknown_achievement")
+
+
+class StreaksController(Controller):
+    path = "/api/v1/users/me/streaks"
+    tags = ["streaks"]
+    guards = [requires_user]
+
+    @get("/", responses=documented(answers.StreakSet, "The caller's streak in each mode"))
+    async def my_streaks(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
+        """Each mode's daily streak in the caller's time zone: current and longest run, freezes,
+        the last active day, whether today counts yet and whether the run is at risk."""
+        return json_response(await calls.streaks_for(db, request.user.user_id))
+
+    @post(
+        "/{mode:str}/check-in",
+        status_code=200,
+        responses=documented(answers.StreakCheckIn, "Today counts for the mode's streak"),
+    )
+    async def check_in(self, request: Request[Any, Any, Any], db: Database, mode: str) -> Response[bytes]:
+        """Count today (the caller's local day) for the mode's streak, with no XP: for apps that
+        have no activities to award. Once a day: again, `counted` is false and nothing changes."""
+        return json_response(await calls.streak_check_in(db, request.user.user_id, mode))

@@ -12,7 +12,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
 
 from src.auth.jobs import send_login_code
-from src.engagement.jobs import backfill_achievement, sweep_backfills
+from src.engagement.jobs import backfill_achievement, close_streak_days, sweep_backfills
 from src.guards import requires_admin
 from src.notifications.jobs import deliver_pushes, run_broadcast, sweep_broadcasts
 from src.platform.jobs import heartbeat
@@ -36,6 +36,7 @@ TASKS: list[Any] = [
     reconcile_payments,
     backfill_achievement,
     sweep_backfills,
+    close_streak_days,
 ]
 
 SCHEDULE = [
@@ -47,6 +48,8 @@ SCHEDULE = [
     CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
     # achievements added or changed later: finishes back-fills the admin route could not queue
     CronJob(function=sweep_backfills, cron="*/5 * * * *", unique=True, timeout=3600, retries=3),
+    # streaks: the day that ended in each time zone (whole, half or quarter hours apart), once
+    CronJob(function=close_streak_days, cron="*/15 * * * *", unique=True, timeout=1800, retries=3),
     # a season closes within five minutes of its end (UTC month boundary)
     CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
     # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their

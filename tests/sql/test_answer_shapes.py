@@ -25,7 +25,7 @@ from src.challenges.answers import (
     CompletionResult,
     JudgeChallenge,
 )
-from src.engagement.answers import Achievement, MyAchievements, PublicAchievement
+from src.engagement.answers import Achievement, MyAchievements, PublicAchievement, Streak, StreakCheckIn, StreakSet
 from src.leagues.answers import LeagueTier, MyLeague, Tiers
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
@@ -89,6 +89,9 @@ ANSWERS: dict[str, Any] = {
     "engage.upsert": Achievement,
     "engage.for_user": MyAchievements,
     "engage.public_for": list[PublicAchievement],
+    "engage.streak_json": Streak,
+    "engage.streaks_for": StreakSet,
+    "engage.streak_check_in": StreakCheckIn,
     "leagues.tiers": Tiers,
     "leagues.tier_json": LeagueTier,
     "leagues.me": MyLeague,
@@ -467,6 +470,15 @@ async def test_engage(conn, shapes: Shapes) -> None:
     await shapes.check(
         "engage.achievement_json",
         "select engage.achievement_json(a) from engage.achievements a where a.key = 'shape-runs'",
+    )
+    never = await shapes.check("engage.streaks_for", "select engage.streaks_for($1)", uid)
+    assert [s["last_day"] is None for s in never["streaks"]] == [False, True]  # the award above: reality
+    await shapes.check("engage.streak_check_in", "select engage.streak_check_in($1, 'cyber')", uid)
+    await shapes.check("engage.streaks_for", "select engage.streaks_for($1)", uid)
+    await shapes.check(
+        "engage.streak_json",
+        "select engage.streak_json(s.mode, s, current_date) from engage.streaks s where s.user_id = $1",
+        uid,
     )
     shapes.covered("engage")
 

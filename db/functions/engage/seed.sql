@@ -2,7 +2,7 @@
 -- The shipped achievements, for a fitness ("reality") and a coding-game ("cyber") product.
 -- db/after_migrate.sql runs it on first install only (no achievement yet), so operators' later
 -- edits stay; each goes through engage.upsert, the checks the admin API uses. Returns how many.
--- They ship inactive: with all 36 active, awards ran at about half the bare baseline
+-- They ship inactive: with all 36 active (before the 3 streak ones), awards ran at about half the bare baseline
 -- (bench/README.md), so an operator turns on the ones the product wants.
 create or replace function engage.seed()
 returns integer
@@ -29,6 +29,10 @@ begin
         ('collector', 'Collector', 'Own 5, 15 and 30 store items.', 'chest', null, false, 0, 'purchases', '{}',
          '[{"name":"bronze","threshold":5},{"name":"silver","threshold":15},{"name":"gold","threshold":30}]'),
         -- reality
+        ('reality-streak', 'Every Day Counts', 'Move 7, 30 and 100 days in a row.', 'fire', 'reality', false, 20, 'streak', '{}',
+         '[{"name":"bronze","threshold":7},{"name":"silver","threshold":30},{"name":"gold","threshold":100}]'),
+        ('reality-streak-year', 'Unbroken', 'Move 365 days in a row.', 'sun', 'reality', true, 500, 'streak', '{}',
+         '[{"name":"gold","threshold":365}]'),
         ('reality-xp', 'In the Real World', 'Earn reality XP.', 'globe', 'reality', false, 10, 'mode_xp', '{}',
          '[{"name":"bronze","threshold":500},{"name":"silver","threshold":5000},{"name":"gold","threshold":50000}]'),
         ('reality-layers', 'Deeper Reality', 'Open the reality layers Emotion, Flow and Core.', 'layers', 'reality', false, 50, 'layer', '{}',
@@ -92,6 +96,8 @@ begin
          '[{"name":"bronze","threshold":5},{"name":"silver","threshold":25},{"name":"gold","threshold":100}]'),
         ('three-stars', 'Flawless', 'Complete a challenge with 3 stars (then 10, then 50).', 'star', 'cyber', false, 20, 'challenge_stars', '{"stars":3}',
          '[{"name":"bronze","threshold":1},{"name":"silver","threshold":10},{"name":"gold","threshold":50}]'),
+        ('cyber-streak', 'Daily Coder', 'Code 7, 30 and 100 days in a row.', 'fire', 'cyber', false, 20, 'streak', '{}',
+         '[{"name":"bronze","threshold":7},{"name":"silver","threshold":30},{"name":"gold","threshold":100}]'),
         ('cyber-podium', 'Cyber Podium', 'Finish a season in the cyber top 100, 10 and 3.', 'medal', 'cyber', false, 100, 'season_rank', '{}',
          '[{"name":"bronze","threshold":100},{"name":"silver","threshold":10},{"name":"gold","threshold":3}]')
     ) as s(key, name, description, icon, mode, hidden, coins, kind, params, tiers)

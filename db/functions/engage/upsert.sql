@@ -27,7 +27,8 @@ begin
         when 'challenge_stars' then array['stars']
         when 'total_xp' then array[]::text[] when 'mode_xp' then array[]::text[] when 'level' then array[]::text[]
         when 'layer' then array[]::text[] when 'challenges_completed' then array[]::text[]
-        when 'season_rank' then array[]::text[] when 'purchases' then array[]::text[] end;
+        when 'season_rank' then array[]::text[] when 'purchases' then array[]::text[]
+        when 'streak' then array[]::text[] end;
     if v_allowed is null then
         raise exception 'unknown rule kind %', v_kind using errcode = 'XP422', detail = 'engage.invalid_rule';
     end if;
@@ -43,7 +44,7 @@ begin
     if v_kind = 'challenge_stars' and coalesce(v_params ->> 'stars', '3') not in ('1', '2', '3') then
         raise exception 'params.stars must be 1, 2 or 3' using errcode = 'XP422', detail = 'engage.invalid_rule';
     end if;
-    if v_kind in ('mode_xp', 'layer', 'season_rank') and v_mode is null then
+    if v_kind in ('mode_xp', 'layer', 'season_rank', 'streak') and v_mode is null then
         raise exception 'rule % needs a mode', v_kind using errcode = 'XP422', detail = 'engage.invalid_rule';
     end if;
     if jsonb_typeof(v_tiers) <> 'array' or jsonb_array_length(v_tiers) not between 1 and 10

@@ -1,6 +1,6 @@
 -- drop: drop function if exists engage.value_for(uuid, engage.achievements);
 -- What a user's progress on an achievement is, computed from the source tables (the ledger,
--- totals, challenges, purchases, final standings) rather than kept up event by event: the
+-- totals, challenges, purchases, final standings, the longest streak) rather than kept up event by event: the
 -- back-fill's answer, and what the tests hold the hooks' progress to. Null: nothing to record
 -- (no final standing for season_rank).
 create or replace function engage.value_for(p_user_id uuid, a engage.achievements)
@@ -25,5 +25,7 @@ as $$
         when 'purchases' then (select count(*) from store.coin_ledger c where c.user_id = p_user_id and c.source = 'purchase')
         when 'season_rank' then (select min(s.rank) from seasons.final_standings s
                                   where s.user_id = p_user_id and s.mode = a.mode)
+        when 'streak' then (select coalesce(max(s.longest), 0) from engage.streaks s
+                             where s.user_id = p_user_id and s.mode = a.mode)
     end;
 $$;
