@@ -36,6 +36,7 @@ WORKER_ONLY = [
     "app.beat(text)",
     "engage.backfill_batch(text, integer)",
     "engage.backfills_pending()",
+    "analytics.refresh(text)",
     "engage.on_award(uuid, bigint, text, text, text, numeric, integer, xp.totals, xp.totals, text)",
 ]
 
