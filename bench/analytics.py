@@ -197,7 +197,8 @@ def report(
     lines = [
         "# Analytics at scale (bench/analytics.py)",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, database `xpcore_bench_10m`: {data['ledger']:,} ledger rows,"
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, database `xpcore_bench_10m`:"
+        f" {data['ledger']:,} ledger rows,"
         f" {data['users']:,} users, the events over {data['days']} UTC days (the load puts them in the current month"
         " up to now). 2 shared cores; server defaults (jit, parallel workers), as a BI tool connects.",
         "",
