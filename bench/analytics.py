@@ -72,6 +72,19 @@ DASHBOARD = [
 ]
 
 
+# Views that stay plain (one row per user, read a page at a time): measured as they are.
+STAYING_PLAIN = [
+    ("all-time board, top 100", "select * from analytics.all_time_leaderboard order by rank limit 100"),
+    (
+        "current season's reality board, top 100",
+        "select * from analytics.season_leaderboard where season_id = to_char(now() at time zone 'UTC', 'YYYY-MM')"
+        " and mode = 'reality' order by rank limit 100",
+    ),
+    ("achievement unlocks", "select * from analytics.achievement_unlocks"),
+    ("league populations", "select * from analytics.league_populations"),
+]
+
+
 def plain_sql(view: str) -> str:
     return f"({PLAIN[view]}) plain_{view}"
 
@@ -91,6 +104,19 @@ async def dashboard(url: str, plain_runs: int, mv_runs: int) -> list[tuple[str, 
             mv = [await timed(conn, sql.format(v=f"analytics.{view}")) for _ in range(mv_runs)]
             print(f"  {name}: plain {statistics.median(plain):,.0f} ms, matview {statistics.median(mv):.2f} ms")
             rows.append((name, plain, mv))
+        return rows
+    finally:
+        await conn.close()
+
+
+async def staying_plain(url: str, runs: int) -> list[tuple[str, list[float]]]:
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        rows = []
+        for name, sql in STAYING_PLAIN:
+            taken = [await timed(conn, sql) for _ in range(runs)]
+            print(f"  {name}: {statistics.median(taken):,.1f} ms")
+            rows.append((name, taken))
         return rows
     finally:
         await conn.close()
@@ -189,6 +215,7 @@ def report(
     upgrade_s: float | None,
     data: dict[str, int],
     panels: list[tuple[str, list[float], list[float]]],
+    plain_views: list[tuple[str, list[float]]],
     refresh: dict[str, list[float]],
     concurrent: dict[str, float],
     plain_refresh: dict[str, float],
@@ -219,6 +246,15 @@ def report(
             f"| {name} | {statistics.median(plain):,.0f} | {statistics.median(mv):.2f} | {max(mv):.2f}"
             f" | {len(plain)} / {len(mv)} |"
         )
+    lines += [
+        "",
+        "Views that stay plain (computed when queried; one row per user, read a page at a time, or small tables):",
+        "",
+        "| query | median (ms) | max (ms) | runs |",
+        "|---|---|---|---|",
+    ]
+    for name, taken in plain_views:
+        lines.append(f"| {name} | {statistics.median(taken):,.1f} | {max(taken):,.1f} | {len(taken)} |")
     lines += [
         "",
         "## Refresh (concurrently, as the job runs it)",
@@ -273,6 +309,8 @@ def main() -> None:
     data = asyncio.run(shape(url))
     print("dashboard queries:")
     panels = asyncio.run(dashboard(url, args.plain_runs, args.matview_runs))
+    print("views that stay plain:")
+    plain_views = asyncio.run(staying_plain(url, 5))
     print("refresh times:")
     refresh = asyncio.run(refreshes(url, args.refresh_runs))
     print("readers during a concurrent refresh of daily_xp:")
@@ -281,7 +319,7 @@ def main() -> None:
     print("readers during a plain refresh of daily_xp (what blocking looks like):")
     plain_refresh = asyncio.run(readers_during(url, "refresh materialized view analytics.daily_xp", args.readers))
     print(f"  {plain_refresh}")
-    text = report(upgrade_s, data, panels, refresh, concurrent, plain_refresh, args.readers)
+    text = report(upgrade_s, data, panels, plain_views, refresh, concurrent, plain_refresh, args.readers)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "analytics.md").write_text(text)
     print(f"wrote {RESULTS / 'analytics.md'}")
