@@ -73,6 +73,18 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _cron(name: str, default: str) -> str | None:
+    """A cron expression (five fields, or six with seconds), or None for `off`."""
+    value = _env(name, default) or default
+    if value.lower() == "off":
+        return None
+    from croniter import croniter
+
+    if not croniter.is_valid(value):
+        raise SettingsError(name, f"expected a cron expression or off, got {value!r}")
+    return value
+
+
 def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
     if value is None:
         return None
@@ -192,6 +204,8 @@ class Settings:
     worker_in_process: bool
     queue_name: str = "xpcore"
     push_lease_s: int = 120
+    # when the analytics materialized views are refreshed (cron, UTC); None: never (docs/analytics.md)
+    analytics_refresh_cron: str | None = "*/5 * * * *"
     state_dir: Path = field(default=STATE_DIR)
     # peers whose X-Forwarded-For is believed (IPs or CIDRs); `xpcore run` hands them to uvicorn
     trusted_proxies: tuple[str, ...] = ()
@@ -308,6 +322,7 @@ def load_settings() -> Settings:
         queue_name=_env("XPCORE_QUEUE", "xpcore") or "xpcore",
         trusted_proxies=_networks("TRUSTED_PROXIES"),
         push_lease_s=_int("PUSH_LEASE_S", 120, minimum=1),
+        analytics_refresh_cron=_cron("ANALYTICS_REFRESH_CRON", "*/5 * * * *"),
     )
     if settings.is_production:
         _check_production(settings)

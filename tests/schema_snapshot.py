@@ -22,6 +22,11 @@ select kind, name, definition from (
     select 'matview', schemaname || '.' || matviewname, definition from pg_matviews
     where schemaname in (select nspname from ours)
     union all
+    select 'matview index', o.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid)
+    from pg_index i join pg_class m on m.oid = i.indrelid join pg_class c on c.oid = i.indexrelid
+    join ours o on o.oid = m.relnamespace
+    where m.relkind = 'm'
+    union all
     select 'trigger', c.relname || '.' || t.tgname, pg_get_triggerdef(t.oid)
     from pg_trigger t join pg_class c on c.oid = t.tgrelid join ours o on o.oid = c.relnamespace
     where not t.tgisinternal
@@ -47,4 +52,8 @@ async def snapshot(conn: asyncpg.Connection) -> dict[str, str]:
 
 async def functions_only(conn: asyncpg.Connection) -> dict[str, str]:
     snap = await snapshot(conn)
-    return {k: v for k, v in snap.items() if k.split(" ", 1)[0] in ("function", "view", "matview", "trigger")}
+    return {
+        k: v
+        for k, v in snap.items()
+        if k.split(" ", 1)[0] in ("function", "view", "matview", "trigger") or k.startswith("matview index ")
+    }

@@ -90,6 +90,7 @@ async def test_the_role_cannot_call_a_function_it_was_not_granted(api_conn: asyn
         "select * from notify.broadcasts_pending()",
         "select seasons.roll()",
         "select auth.user_json(null::app.users)",
+        "select analytics.refresh('daily_xp')",
     ],
 )
 async def test_the_role_cannot_call_an_internal_function(api_conn: asyncpg.Connection, sql: str) -> None:

@@ -15,7 +15,7 @@ from src import migrations
 from tests.conftest import _admin, clone_database, migrate
 from tests.schema_snapshot import functions_only, snapshot
 
-_DROPPED = re.compile(r"drop (function|view|trigger) if exists ([^;]+?)(?: cascade)?;", re.IGNORECASE)
+_DROPPED = re.compile(r"drop (function|view|materialized view|trigger) if exists ([^;]+?)(?: cascade)?;", re.IGNORECASE)
 
 OURS = """
     select oid from pg_namespace
@@ -48,10 +48,51 @@ async def test_the_drift_check_notices_an_edited_function(conn: asyncpg.Connecti
     assert await functions_only(conn) != migrated
 
 
+@pytest.mark.parametrize(
+    "by_hand",
+    [
+        "drop materialized view analytics.level_distribution; create materialized view analytics.level_distribution"
+        " as select level, count(*) + 1 as users, now() as refreshed_at from xp.totals group by level;"
+        " create unique index level_distribution_key on analytics.level_distribution (level)",
+        "drop index analytics.level_distribution_key;"
+        " create unique index level_distribution_key on analytics.level_distribution (level, users)",
+    ],
+)
+async def test_the_drift_check_notices_an_edited_matview_or_its_key(conn: asyncpg.Connection, by_hand: str) -> None:
+    migrated = await functions_only(conn)
+    await conn.execute(by_hand)
+    assert await functions_only(conn) != migrated
+
+
+async def test_a_plain_view_file_becomes_a_materialized_view_and_back(conn: asyncpg.Connection, tmp_path: Path) -> None:
+    """The upgrade from the plain view: the drop line changed, so the old one (drop view) runs
+    first; the new file drops and rebuilds the matview with data, and its unique key."""
+    files = _copy_functions(tmp_path)
+    growth = files / "analytics" / "user_growth.sql"
+    growth.write_text(
+        "-- drop: drop view if exists analytics.user_growth;\n"
+        "create or replace view analytics.user_growth as select current_date as day, 0::bigint as new_users;\n"
+    )
+    await migrations.sync_functions(conn, files, after_migrate=None)
+    assert (
+        await conn.fetchval("select relkind::text from pg_class where oid = 'analytics.user_growth'::regclass") == "v"
+    )
+    growth.write_text(migrations.function_files()["analytics/user_growth.sql"])
+    await conn.execute("insert into app.users (username) values ('plain_to_matview')")
+    assert await migrations.sync_functions(conn, files, after_migrate=None) == ["analytics/user_growth.sql"]
+    assert (
+        await conn.fetchval("select relkind::text from pg_class where oid = 'analytics.user_growth'::regclass") == "m"
+    )
+    assert await conn.fetchval("select sum(new_users) from analytics.user_growth") == await conn.fetchval(
+        "select count(*) from app.users"
+    )
+    await conn.execute("refresh materialized view concurrently analytics.user_growth")
+
+
 async def test_every_function_view_and_trigger_comes_from_a_file(conn: asyncpg.Connection) -> None:
     """Nothing lingers that no file creates (an old signature, a hand-made object), and every
     file's drop line names objects that exist: the drop lines are the inventory."""
-    named: dict[str, set[str]] = {"function": set(), "view": set(), "trigger": set()}
+    named: dict[str, set[str]] = {"function": set(), "view": set(), "materialized view": set(), "trigger": set()}
     for path, text in migrations.function_files().items():
         for kind, target in _DROPPED.findall(migrations.drop_statement(path, text)):
             named[kind.lower()].add(target.strip())
@@ -64,13 +105,15 @@ async def test_every_function_view_and_trigger_comes_from_a_file(conn: asyncpg.C
     resolved = {await conn.fetchval("select to_regprocedure($1)::text", sig) for sig in named["function"]}
     assert None not in resolved, "a drop line names a function that does not exist"
     assert functions == resolved
-    views = {
-        r[0]
-        for r in await conn.fetch(
-            f"select c.oid::regclass::text from pg_class c where c.relkind in ('v', 'm') and c.relnamespace in ({OURS})"
-        )
-    }
-    assert views == {await conn.fetchval("select to_regclass($1)::text", v) for v in named["view"]}
+    for kind, relkind in (("view", "v"), ("materialized view", "m")):
+        views = {
+            r[0]
+            for r in await conn.fetch(
+                f'select c.oid::regclass::text from pg_class c where c.relkind = $1::text::"char" and c.relnamespace in ({OURS})',
+                relkind,
+            )
+        }
+        assert views == {await conn.fetchval("select to_regclass($1)::text", v) for v in named[kind]}, kind
     triggers = {
         f"{r[0]} on {r[1]}"
         for r in await conn.fetch(

@@ -58,7 +58,7 @@ def test_env_example_lists_every_variable_the_code_reads() -> None:
     import re
 
     source = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
-    read = set(re.findall(r'_(?:env|bool|int|list|choice)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    read = set(re.findall(r'_(?:env|bool|int|list|choice|cron)\(\s*"([A-Z][A-Z0-9_]+)"', source))
     read |= {
         f"{prefix}_{suffix}"
         for prefix in re.findall(r'_oauth\(\s*"([A-Z_]+)"', source)
@@ -75,4 +75,16 @@ def test_push_lease_defaults_to_two_minutes_and_can_be_shortened(monkeypatch) ->
     assert load_settings().push_lease_s == 6
     monkeypatch.setenv("PUSH_LEASE_S", "0")
     with pytest.raises(SettingsError, match="PUSH_LEASE_S"):
+        load_settings()
+
+
+def test_the_analytics_refresh_runs_every_five_minutes_unless_told_otherwise(monkeypatch) -> None:
+    monkeypatch.delenv("ANALYTICS_REFRESH_CRON", raising=False)
+    assert load_settings().analytics_refresh_cron == "*/5 * * * *"
+    monkeypatch.setenv("ANALYTICS_REFRESH_CRON", "*/15 * * * *")
+    assert load_settings().analytics_refresh_cron == "*/15 * * * *"
+    monkeypatch.setenv("ANALYTICS_REFRESH_CRON", "off")
+    assert load_settings().analytics_refresh_cron is None
+    monkeypatch.setenv("ANALYTICS_REFRESH_CRON", "every five minutes")
+    with pytest.raises(SettingsError, match="ANALYTICS_REFRESH_CRON"):
         load_settings()

@@ -11,6 +11,7 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from litestar_saq import CronJob, QueueConfig, SAQConfig, SAQPlugin
 
+from src.analytics.jobs import REFRESH_TIMEOUT_S, refresh_analytics
 from src.auth.jobs import send_login_code
 from src.engagement.jobs import backfill_achievement, close_streak_days, sweep_backfills
 from src.guards import requires_admin
@@ -37,6 +38,7 @@ TASKS: list[Any] = [
     backfill_achievement,
     sweep_backfills,
     close_streak_days,
+    refresh_analytics,
 ]
 
 SCHEDULE = [
@@ -60,6 +62,23 @@ SCHEDULE = [
 ]
 
 
+def schedule(settings: Settings) -> list[CronJob]:
+    """SCHEDULE plus the jobs whose cadence is a setting: the analytics materialized views'
+    refresh (ANALYTICS_REFRESH_CRON, every 5 minutes by default; off: none)."""
+    jobs = list(SCHEDULE)
+    if settings.analytics_refresh_cron:
+        jobs.append(
+            CronJob(
+                function=refresh_analytics,
+                cron=settings.analytics_refresh_cron,
+                unique=True,
+                timeout=REFRESH_TIMEOUT_S,
+                retries=1,
+            )
+        )
+    return jobs
+
+
 def saq_config(settings: Settings) -> SAQConfig:
     return SAQConfig(
         queue_configs=[
@@ -67,7 +86,7 @@ def saq_config(settings: Settings) -> SAQConfig:
                 dsn=settings.redis.url,
                 name=settings.queue_name,
                 tasks=TASKS,
-                scheduled_tasks=SCHEDULE,
+                scheduled_tasks=schedule(settings),
                 startup=context.startup,
                 shutdown=context.shutdown,
                 concurrency=10,

@@ -1,4 +1,5 @@
-"""The BI role reads every analytics view and nothing else (a login granted xpcore_bi)."""
+"""The BI role reads every analytics view, plain or materialized, and nothing else (a login
+granted xpcore_bi): it may not refresh them either."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ VIEWS = [
     "league_moves",
     "streak_distribution",
 ]
+MATERIALIZED = ["daily_xp", "level_distribution", "layer_distribution", "user_growth"]
 
 
 @pytest.fixture
@@ -44,9 +46,16 @@ async def test_bi_reads_every_view(bi_conn) -> None:
         await bi_conn.fetch(f"select * from analytics.{view} limit 5")
     listed = {
         r[0]
-        for r in await bi_conn.fetch("select table_name from information_schema.views where table_schema = 'analytics'")
+        for r in await bi_conn.fetch(
+            "select relname from pg_class where relnamespace = 'analytics'::regnamespace and relkind in ('v', 'm')"
+        )
     }
     assert listed == set(VIEWS)
+
+
+async def test_bi_reads_when_the_materialized_views_were_refreshed(bi_conn) -> None:
+    for view in MATERIALIZED:
+        await bi_conn.fetch(f"select refreshed_at from analytics.{view} limit 1")
 
 
 @pytest.mark.parametrize(
@@ -61,6 +70,10 @@ async def test_bi_reads_every_view(bi_conn) -> None:
         "delete from analytics.all_time_leaderboard",
         "select xp.award_fixed(gen_random_uuid(), 'cyber', 5, 'bot', 'x')",
         "create table analytics.mine (x int)",
+        "refresh materialized view analytics.daily_xp",
+        "refresh materialized view concurrently analytics.user_growth",
+        "select analytics.refresh('daily_xp')",
+        "insert into analytics.daily_xp (day) values (current_date)",
     ],
 )
 async def test_bi_cannot_read_private_data_or_write(bi_conn, sql: str) -> None:

@@ -1,0 +1,1 @@
+"""BI at scale: the refresh of the analytics schema's materialized views (docs/analytics.md)."""
