@@ -369,27 +369,37 @@ async def test_the_streak_is_what_a_day_by_day_count_gives_for_any_sequence(conn
     days in between. Whatever the interleaving of hook and job, the streak (and its milestones)
     is the day-by-day count of the rules through the last day either saw. (A late event for a
     day already closed is the documented exception, so events here come after the last close.)"""
-    async with conn.transaction():  # each example in its own savepoint
-        user = await _user(conn)
-        day = 0
-        events: set[int] = set()
-        last = 0
-        for step, kind in steps:
-            day += step
-            if kind == "close":
-                if events:
-                    await conn.fetchval("select engage.streak_close('UTC', $1)", BASE + timedelta(days=day))
-                    last = day
-                    day += 1  # the next event comes after the closed day
-                continue
-            await _event(conn, user, _noon(BASE + timedelta(days=day)) + timedelta(hours=step))
-            events.add(day)
-            last = day
-        s = await _streak(conn, user)
-        if not events:
-            assert s is None
-            return
-        current, longest, freezes, notified = _simulate(events, last)
-        assert s is not None
-        assert (s["current"], s["longest"], s["freezes"]) == (current, longest, freezes)
-        assert [days for _, days in await _milestones(conn, user)] == notified
+    # Each example in its own savepoint, rolled back: the close job records each (time zone,
+    # day) it settled, and a day closed by an earlier example would not be settled again.
+    savepoint = conn.transaction()
+    await savepoint.start()
+    try:
+        await _one_sequence(conn, steps)
+    finally:
+        await savepoint.rollback()
+
+
+async def _one_sequence(conn: Any, steps: list[tuple[int, str]]) -> None:
+    user = await _user(conn)
+    day = 0
+    events: set[int] = set()
+    last = 0
+    for step, kind in steps:
+        day += step
+        if kind == "close":
+            if events:
+                await conn.fetchval("select engage.streak_close('UTC', $1)", BASE + timedelta(days=day))
+                last = day
+                day += 1  # the next event comes after the closed day
+            continue
+        await _event(conn, user, _noon(BASE + timedelta(days=day)) + timedelta(hours=step))
+        events.add(day)
+        last = day
+    s = await _streak(conn, user)
+    if not events:
+        assert s is None
+        return
+    current, longest, freezes, notified = _simulate(events, last)
+    assert s is not None
+    assert (s["current"], s["longest"], s["freezes"]) == (current, longest, freezes)
+    assert [days for _, days in await _milestones(conn, user)] == notified
