@@ -28,7 +28,7 @@ from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
 from src.problems import EXCEPTION_HANDLERS
-from src.replicas import ReplicaMiddleware, Replicas, provide_replica
+from src.replicas import ReplicaMiddleware, Replicas, provide_primary, provide_replica
 from src.routes import ROUTES
 from src.settings import Settings, get_settings, sqlalchemy_url
 from src.xp.batcher import AwardBatcher, provide_awards
@@ -115,7 +115,10 @@ def _configure_http(config: AppConfig, settings: Settings) -> None:
     config.dependencies.update(
         {
             "db": Provide(provide_db, sync_to_thread=False),
-            "replica": Provide(provide_replica),
+            # without replicas, `replica` is `db` itself: no per-request cost
+            "replica": Provide(provide_replica)
+            if settings.database.replica_urls
+            else Provide(provide_primary, sync_to_thread=False),
             "awards": Provide(provide_awards, sync_to_thread=False),
         }
     )
@@ -123,7 +126,8 @@ def _configure_http(config: AppConfig, settings: Settings) -> None:
     # NUL, invalid UTF-8 and over-deep JSON never reach SQL (src/limits.py)
     config.middleware.insert(0, DefineMiddleware(InputGuardMiddleware))
     config.middleware.append(DefineMiddleware(AuthMiddleware))
-    config.middleware.append(DefineMiddleware(ReplicaMiddleware))  # after auth: it reads the caller
+    if settings.database.replica_urls:  # after auth: it reads the caller
+        config.middleware.append(DefineMiddleware(ReplicaMiddleware))
     if settings.cors_origins:
         config.cors_config = CORSConfig(
             allow_origins=list(settings.cors_origins),

@@ -30,6 +30,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Request
+from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.db import Database
@@ -260,6 +261,12 @@ class ReplicaRead(Database):
 
     async def close(self) -> None:
         """The pools belong to `Replicas` and the app."""
+
+
+def provide_primary(state: State) -> Database:
+    """The `replica` dependency when no replica is configured: the app's `db`, at no cost."""
+    db: Database = state.db
+    return db
 
 
 async def provide_replica(request: Request[Any, Any, Any]) -> Database:
