@@ -64,6 +64,11 @@ class ReplicaNode:
         self.age_s: float | None = None  # upper bound of how old its data is; None: unknown
         self.replay_lsn: int | None = None
         self.error: str | None = None
+        self.checked_at = 0.0  # monotonic time of the last check
+
+    def age_now(self) -> float | None:
+        """The age of the last check plus the time since: an upper bound right now."""
+        return None if self.age_s is None else self.age_s + max(0.0, time.monotonic() - self.checked_at)
 
 
 class Replicas:
@@ -162,11 +167,11 @@ class Replicas:
                 log.info("replica %s back in use (data age %.1f s)", node.name, age or 0.0)
             else:
                 log.warning("replica %s skipped: %s (reads go to the primary)", node.name, error)
-        node.healthy, node.age_s, node.error = healthy, age, error
+        node.healthy, node.age_s, node.error, node.checked_at = healthy, age, error, time.monotonic()
 
     def demote(self, node: ReplicaNode, exc: BaseException) -> None:
         """A read on the replica failed: skip it until the next check finds it well."""
-        self._set(node, healthy=False, age=node.age_s, error=type(exc).__name__)
+        self._set(node, healthy=False, age=None, error=type(exc).__name__)
 
     def pick(self) -> ReplicaNode | None:
         """A healthy replica, round robin; None: read from the primary."""
@@ -236,7 +241,7 @@ class ReplicaRead(Database):
                 self.replicas.demote(node, exc)
                 self.node, self.reason = None, "fallback"
             else:
-                self.served_by, self.age_s = "replica", node.age_s
+                self.served_by, self.age_s = "replica", node.age_now()
                 return result
         pool = await self.replicas.primary.pool()
         self.served_by = "primary"
