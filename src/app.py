@@ -28,6 +28,7 @@ from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
 from src.problems import EXCEPTION_HANDLERS
+from src.replicas import ReplicaMiddleware, Replicas, provide_primary, provide_replica
 from src.routes import ROUTES
 from src.settings import Settings, get_settings, sqlalchemy_url
 from src.xp.batcher import AwardBatcher, provide_awards
@@ -43,10 +44,13 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
     from src.migrations import head_revision
 
     db = Database(settings, role=settings.database.api_role)  # workers: src/worker/context.py, no role
+    # read-only handlers' `replica` dependency (src/replicas.py); None: every read on `db`
+    replicas = Replicas(settings, db, settings.database.api_role) if settings.database.replica_urls else None
     config.state = State(
         {
             "settings": settings,
             "db": db,
+            "replicas": replicas,
             "awards": AwardBatcher(
                 db, max_batch=settings.database.award_batch_max, max_inflight=settings.database.award_calls_max
             ),
@@ -58,10 +62,17 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
         }
     )
 
+    async def start(app: Litestar) -> None:
+        if app.state.replicas is not None:
+            await app.state.replicas.start()
+
     async def close(app: Litestar) -> None:
+        if app.state.replicas is not None:
+            await app.state.replicas.stop()
         await app.state.db.close()
         await app.state.redis.aclose()
 
+    config.on_startup.append(start)
     config.on_shutdown.append(close)
 
 
@@ -71,11 +82,13 @@ def _configure_database_cli(config: AppConfig, settings: Settings) -> None:
 
     from src.migrations import MIGRATIONS_DIR, VERSION_TABLE
 
-    assert settings.database.url
+    # migrations hold session state (a transaction per revision, asyncpg's prepared statements):
+    # straight to PostgreSQL, never through PgBouncer
+    assert settings.database_direct_url
     config.plugins.append(
         SQLAlchemyPlugin(
             config=SQLAlchemyAsyncConfig(
-                connection_string=sqlalchemy_url(settings.database.url),
+                connection_string=sqlalchemy_url(settings.database_direct_url),
                 create_all=False,
                 alembic_config=AlembicAsyncConfig(
                     script_location=str(MIGRATIONS_DIR),
@@ -97,14 +110,24 @@ def _configure_jobs(config: AppConfig, settings: Settings) -> None:
 
 def _configure_http(config: AppConfig, settings: Settings) -> None:
     config.route_handlers.extend(ROUTES)
-    # handlers take the pool as `db` (and the award route the batcher as `awards`)
+    # handlers take the pool as `db` (and the award route the batcher as `awards`); read-only
+    # handlers take `replica`: a read replica when one is fit, else the same primary pool
     config.dependencies.update(
-        {"db": Provide(provide_db, sync_to_thread=False), "awards": Provide(provide_awards, sync_to_thread=False)}
+        {
+            "db": Provide(provide_db, sync_to_thread=False),
+            # without replicas, `replica` is `db` itself: no per-request cost
+            "replica": Provide(provide_replica)
+            if settings.database.replica_urls
+            else Provide(provide_primary, sync_to_thread=False),
+            "awards": Provide(provide_awards, sync_to_thread=False),
+        }
     )
     config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     # NUL, invalid UTF-8 and over-deep JSON never reach SQL (src/limits.py)
     config.middleware.insert(0, DefineMiddleware(InputGuardMiddleware))
     config.middleware.append(DefineMiddleware(AuthMiddleware))
+    if settings.database.replica_urls:  # after auth: it reads the caller
+        config.middleware.append(DefineMiddleware(ReplicaMiddleware))
     if settings.cors_origins:
         config.cors_config = CORSConfig(
             allow_origins=list(settings.cors_origins),

@@ -15,7 +15,7 @@ import asyncpg
 from litestar import MediaType, Response
 from litestar.datastructures import State
 
-from src.settings import Settings, normalize_database_url
+from src.settings import Settings, SettingsError, normalize_database_url
 
 # A JSON document a db function built (jsonb, decoded): its shape is an answer Struct.
 Document = dict[str, Any]
@@ -24,7 +24,8 @@ Document = dict[str, Any]
 async def _no_reset(conn: asyncpg.Connection) -> None:
     """Nothing to undo when a connection goes back to the pool: xpcore keeps no session state
     on pooled connections (no LISTEN, advisory locks or temp tables; PgBouncer in transaction
-    mode must work too), so asyncpg's default reset would only cost a round trip per request."""
+    mode must work too, LISTEN and migrations use DATABASE_DIRECT_URL), so asyncpg's default
+    reset would only cost a round trip per request."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -43,35 +44,64 @@ class Database:
     PgBouncer refuses the parameter: give the API its own login there (docs/migrations.md).
     """
 
-    def __init__(self, settings: Settings, role: str | None = None) -> None:
-        if not settings.database.url:
+    def __init__(
+        self,
+        settings: Settings,
+        role: str | None = None,
+        *,
+        url: str | None = None,
+        pool_max: int | None = None,
+        connect_timeout: float = 60,
+    ) -> None:
+        """`url`, `pool_max`: a read replica's pool (src/replicas.py); default DATABASE_URL's."""
+        url = url or settings.database.url
+        if not url:
             raise RuntimeError("DATABASE_URL is not set and no embedded server was attached")
-        self.dsn = normalize_database_url(settings.database.url)
+        self.dsn = normalize_database_url(url)
         self._settings = settings.database
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
+        self._pool_max = pool_max or settings.database.pool_max
+        self._connect_timeout = connect_timeout
         self.role = role
+        if role and settings.database.pgbouncer:
+            raise SettingsError(
+                "DATABASE_API_ROLE",
+                "must be empty behind PgBouncer (DATABASE_PGBOUNCER=true): give the API its own login",
+            )
+
+    def server_settings(self) -> dict[str, str]:
+        """The startup parameters of every connection. Behind PgBouncer only application_name:
+        it refuses any other it does not know (set statement_timeout and jit on the login role,
+        docs/deployment.md)."""
+        settings = {"application_name": "xpcore"}
+        if self._settings.pgbouncer:
+            return settings
+        # OLTP: JIT compiles cost more than the short queries they would speed up.
+        settings["jit"] = "off"
+        if self._settings.statement_timeout_ms:
+            settings["statement_timeout"] = str(self._settings.statement_timeout_ms)
+        if self.role:
+            settings["role"] = self.role
+        return settings
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._lock:
                 if self._pool is None:
-                    # OLTP: JIT compiles cost more than the short queries they would speed up.
-                    server_settings = {"application_name": "xpcore", "jit": "off"}
-                    if self._settings.statement_timeout_ms:
-                        server_settings["statement_timeout"] = str(self._settings.statement_timeout_ms)
-                    if self.role:
-                        server_settings["role"] = self.role
                     self._pool = await asyncpg.create_pool(
                         self.dsn,
                         min_size=0,
-                        max_size=self._settings.pool_max,
+                        max_size=self._pool_max,
                         init=_init_connection,
                         reset=_no_reset,
-                        server_settings=server_settings,
-                        # PgBouncer in transaction mode cannot keep named prepared statements.
-                        statement_cache_size=0 if "pgbouncer=true" in self.dsn else 100,
+                        server_settings=self.server_settings(),
+                        # 0 behind PgBouncer < 1.21 in transaction mode: asyncpg then re-parses
+                        # each statement with its bind (one extra round trip, no named statement
+                        # to lose); with max_prepared_statements the cache may stay on.
+                        statement_cache_size=self._settings.statement_cache_size,
                         max_inactive_connection_lifetime=60,
+                        timeout=self._connect_timeout,
                     )
         return self._pool
 

@@ -131,6 +131,15 @@ class DatabaseSettings:
     # The role the API's pool runs as (`role` at connect, src/db.py); None: the login's own.
     # Workers and the CLI ignore it and run as the login (the schema owner).
     api_role: str | None = "xpcore_api"
+    # Read replicas (src/replicas.py): a small pool each; one lagging past max_lag_s is skipped.
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag_s: float = 10.0
+    replica_pool_max: int = 4
+    # PgBouncer in transaction mode in front of `url`: no startup parameters but application_name
+    # (set statement_timeout and jit on the login role), and no named prepared statements unless
+    # the cache size says so (PgBouncer >= 1.21 with max_prepared_statements).
+    pgbouncer: bool = False
+    statement_cache_size: int = 100
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,9 @@ class Settings:
     state_dir: Path = field(default=STATE_DIR)
     # peers whose X-Forwarded-For is believed (IPs or CIDRs); `xpcore run` hands them to uvicorn
     trusted_proxies: tuple[str, ...] = ()
+    # A connection straight to PostgreSQL, never through PgBouncer: LISTEN (the outbox wake-up,
+    # live updates) and migrations (session state). Resolved to DATABASE_URL when unset.
+    database_direct_url: str | None = None
 
     @property
     def is_dev(self) -> bool:
@@ -245,10 +257,21 @@ def _networks(name: str) -> tuple[str, ...]:
     return values
 
 
+_PG_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+
+
+def _database_urls(name: str) -> tuple[str, ...]:
+    urls = _list(name)
+    for url in urls:
+        _url(name, url, _PG_SCHEMES)
+    return urls
+
+
 def load_settings() -> Settings:
     """Read and validate every setting; raises SettingsError on the first bad one."""
     env = _choice("XPCORE_ENV", "dev", ENVIRONMENTS)
-    database_url = _url("DATABASE_URL", _env("DATABASE_URL"), ("postgresql", "postgres", "postgresql+asyncpg"))
+    database_url = _url("DATABASE_URL", _env("DATABASE_URL"), _PG_SCHEMES)
+    pgbouncer = _bool("DATABASE_PGBOUNCER", False)
     redis_url = _url("REDIS_URL", _env("REDIS_URL"), ("redis", "rediss", "unix", "valkey"))
     if redis_url and redis_url.startswith("valkey://"):
         redis_url = "redis://" + redis_url[len("valkey://") :]
@@ -276,7 +299,13 @@ def load_settings() -> Settings:
             award_batch_max=_int("XP_AWARD_BATCH_MAX", 32, minimum=1, maximum=64),
             award_calls_max=_int("XP_AWARD_CALLS_MAX", 1, minimum=1),
             api_role=_role("DATABASE_API_ROLE", "xpcore_api"),
+            replica_urls=_database_urls("DATABASE_REPLICA_URLS"),
+            replica_max_lag_s=_int("DATABASE_REPLICA_MAX_LAG_S", 10, minimum=1),
+            replica_pool_max=_int("DATABASE_REPLICA_POOL_MAX", 4, minimum=1),
+            pgbouncer=pgbouncer,
+            statement_cache_size=_int("DATABASE_STATEMENT_CACHE_SIZE", 0 if pgbouncer else 100, minimum=0),
         ),
+        database_direct_url=_url("DATABASE_DIRECT_URL", _env("DATABASE_DIRECT_URL"), _PG_SCHEMES) or database_url,
         redis=RedisSettings(url=redis_url, key_prefix=_env("REDIS_KEY_PREFIX", "xpcore") or "xpcore"),
         cookies=CookieSettings(
             secure=_bool("COOKIE_SECURE", env != "dev"),

@@ -55,9 +55,9 @@ class ChallengesController(Controller):
     tags = ["challenges"]
 
     @get("/", guards=[requires_user], responses=documented(list[answers.ChallengeSummary], "The catalog, in order"))
-    async def list_challenges(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
+    async def list_challenges(self, request: Request[Any, Any, Any], replica: Database) -> Response[bytes]:
         """`[{slug, title, order, xp_reward, coin_reward, status, stars}]` (never hidden tests)."""
-        return json_response(await calls.list_for(db, request.user.user_id))
+        return json_response(await calls.list_for(replica, request.user.user_id))
 
     @get("/{slug:str}", guards=[requires_user], responses=documented(answers.ChallengeDetail, "The challenge"))
     async def get_challenge(self, request: Request[Any, Any, Any], db: Database, slug: str) -> Response[bytes]:

@@ -8,7 +8,7 @@ import click
 
 from src import migrations
 from src.db import Database
-from src.settings import get_settings
+from src.settings import get_settings, normalize_database_url
 
 
 @click.group(name="db-functions", help="db/functions: what this database has not applied yet, and new revisions.")
@@ -24,7 +24,7 @@ def status() -> None:
         db = Database(get_settings())
         try:
             await db.pool()  # attaches the embedded server when no DATABASE_URL is set
-            conn = await asyncpg.connect(db.dsn)
+            conn = await asyncpg.connect(normalize_database_url(get_settings().database_direct_url or db.dsn))
             try:
                 return await migrations.pending_functions(conn)
             finally:

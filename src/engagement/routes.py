@@ -63,9 +63,9 @@ class UserAchievementsController(Controller):
         "/{username:str}/achievements",
         responses=documented(list[answers.PublicAchievement], "The user's unlocked achievements"),
     )
-    async def public_achievements(self, db: Database, username: str) -> Response[bytes]:
+    async def public_achievements(self, replica: Database, username: str) -> Response[bytes]:
         """What the user unlocked, at its highest tier, newest first; 404 for an unknown user."""
-        return json_response(await calls.public_for(db, username))
+        return json_response(await calls.public_for(replica, username))
 
 
 class AchievementAdminController(Controller):

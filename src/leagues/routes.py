@@ -17,10 +17,10 @@ class LeaguesController(Controller):
     tags = ["leagues"]
 
     @get("/{mode:str}/tiers", responses=documented(answers.Tiers, "The mode's league tiers, bottom first"))
-    async def league_tiers(self, db: Database, mode: str) -> Response[bytes]:
+    async def league_tiers(self, replica: Database, mode: str) -> Response[bytes]:
         """The mode's tiers, bottom first: cohort size, promotion and demotion shares, the
         minimum cohort for zones, and the coin rewards by rank band."""
-        return json_response(await calls.tiers(db, mode))
+        return json_response(await calls.tiers(replica, mode))
 
     @get(
         "/{mode:str}/me",

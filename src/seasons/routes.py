@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from src.answers import documented
 from src.db import Database, Document, json_response
 from src.guards import requires_user
+from src.replicas import as_of
 from src.seasons import answers, calls
 
 Limit = Annotated[int, Parameter(ge=1, le=100)]
@@ -23,25 +24,25 @@ class SeasonsController(Controller):
     tags = ["seasons"]
 
     @get("/seasons", responses=documented(list[answers.Season], "Every season, newest first"))
-    async def seasons(self, db: Database) -> list[Document]:
+    async def seasons(self, replica: Database) -> list[Document]:
         """Every season, newest first: `[{id, starts_at, ends_at, status}]`."""
-        return await calls.seasons_list(db)
+        return await calls.seasons_list(replica)
 
     @get("/seasons/{season_id:str}", responses=documented(answers.Season, "The season"))
-    async def season(self, db: Database, season_id: Season) -> Document:
+    async def season(self, replica: Database, season_id: Season) -> Document:
         """One season (`current` is the active one)."""
-        return await calls.season(db, season_id)
+        return await calls.season(replica, season_id)
 
     @get(
         "/seasons/{season_id:str}/leaderboards/{mode:str}",
         responses=documented(answers.LeaderboardPage, "A page of the season board, exact ranks"),
     )
     async def leaderboard(
-        self, db: Database, season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
+        self, replica: Database, season_id: Season, mode: str, limit: Limit = 20, cursor: Cursor = None
     ) -> Response[bytes]:
         """A page of a season board, exact ranks, live:
         `{season, mode, generated_at, entries:[{rank, user, xp, level}], next_cursor}`."""
-        return json_response(await calls.leaderboard(db, season_id, mode, cursor, limit))
+        return json_response(as_of(await calls.leaderboard(replica, season_id, mode, cursor, limit), replica))
 
     @get(
         "/seasons/{season_id:str}/leaderboards/{mode:str}/me",
@@ -51,16 +52,16 @@ class SeasonsController(Controller):
     async def around_me(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
+        replica: Database,
         season_id: Season,
         mode: str,
         around: Annotated[int, Parameter(ge=0, le=50)] = 5,
     ) -> Response[bytes]:
         """The caller's rank (null without XP this season) and the users around them:
         `{rank, xp, generated_at, entries:[...]}`."""
-        return json_response(await calls.around(db, season_id, mode, request.user.user_id, around))
+        return json_response(await calls.around(replica, season_id, mode, request.user.user_id, around))
 
     @get("/leaderboards/all-time", responses=documented(answers.AllTimeBoard, "A page of the all-time board"))
-    async def all_time(self, db: Database, limit: Limit = 20, cursor: Cursor = None) -> Response[bytes]:
+    async def all_time(self, replica: Database, limit: Limit = 20, cursor: Cursor = None) -> Response[bytes]:
         """The all-time board by total XP."""
-        return json_response(await calls.all_time(db, cursor, limit))
+        return json_response(as_of(await calls.all_time(replica, cursor, limit), replica))

@@ -45,16 +45,16 @@ class StoreController(Controller):
 
     @get("/store/items", responses=documented(list[answers.Item], "The catalog, featured first"))
     async def items(
-        self, request: Request[Any, Any, Any], db: Database, category: Category | None = None
+        self, request: Request[Any, Any, Any], replica: Database, category: Category | None = None
     ) -> Response[bytes]:
         """The catalog; `owned`/`equipped` are filled in when signed in."""
         user = request.scope.get("user")
         user_id = getattr(user, "user_id", None)
-        return json_response(await calls.items(db, user_id, category))
+        return json_response(await calls.items(replica, user_id, category))
 
     @get("/store/coin-packs", responses=documented(list[answers.CoinPack], "Coin packs for sale"))
-    async def coin_packs(self, db: Database) -> Response[bytes]:
-        return json_response(await calls.coin_packs(db))
+    async def coin_packs(self, replica: Database) -> Response[bytes]:
+        return json_response(await calls.coin_packs(replica))
 
     @post(
         "/store/items/{slug:str}/purchase",

@@ -89,8 +89,8 @@ class UsersController(Controller):
         return _found(await calls.user_lookup(db, id, discord_id), "no such user", "users.unknown_user")
 
     @get("/{username:str}", responses=documented(answers.PublicProfile, "The user's public profile"))
-    async def public(self, db: Database, username: str) -> Document:
-        user = await calls.user_public(db, username)
+    async def public(self, replica: Database, username: str) -> Document:
+        user = await calls.user_public(replica, username)
         if user is None:
             raise with_code(NotFoundException(f"no user {username!r}"), "users.unknown_user")
         return user

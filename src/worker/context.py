@@ -10,7 +10,7 @@ from typing import Any
 from src.db import Database, database
 
 __all__ = ["database", "in_process_lifecycle", "shutdown", "startup"]
-from src.settings import get_settings
+from src.settings import get_settings, normalize_database_url
 
 
 async def startup(ctx: Any) -> None:
@@ -20,7 +20,9 @@ async def startup(ctx: Any) -> None:
     ctx["db"] = Database(settings)
     worker = ctx.get("worker")
     if worker is not None:
-        ctx["listener"] = await listen(ctx["db"].dsn, worker.queue)
+        # LISTEN holds a session: straight to PostgreSQL, never through PgBouncer
+        direct = normalize_database_url(settings.database_direct_url or ctx["db"].dsn)
+        ctx["listener"] = await listen(direct, worker.queue)
 
 
 async def shutdown(ctx: Any) -> None:

@@ -145,16 +145,16 @@ class XPController(Controller):
         return Response(award, status_code=200 if award["replayed"] else 201)
 
     @get("/levels", responses=documented(list[answers.Level], "The level curve"))
-    async def levels(self, db: Database) -> list[Document]:
-        return await calls.levels(db)
+    async def levels(self, replica: Database) -> list[Document]:
+        return await calls.levels(replica)
 
     @get("/layers", responses=documented(list[answers.Layer], "The layers of both modes"))
-    async def layers(self, db: Database) -> list[Document]:
-        return await calls.layers(db)
+    async def layers(self, replica: Database) -> list[Document]:
+        return await calls.layers(replica)
 
     @get("/activities", responses=documented(list[answers.Activity], "The activity types"))
-    async def activities(self, db: Database) -> list[Document]:
-        return await calls.activities(db)
+    async def activities(self, replica: Database) -> list[Document]:
+        return await calls.activities(replica)
 
     @get("/users/me/profile", guards=[requires_user], responses=documented(answers.Profile, "The caller's XP profile"))
     async def profile(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
