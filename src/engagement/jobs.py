@@ -10,6 +10,7 @@ from typing import Any
 
 from src.db import database
 from src.engagement import calls
+from src.platform.cron import once_per_tick
 
 log = logging.getLogger("xpcore.engagement")
 
@@ -26,6 +27,7 @@ async def backfill_achievement(ctx: Any, *, achievement: str, batch: int = BATCH
     return total
 
 
+@once_per_tick
 async def sweep_backfills(ctx: Any) -> int:
     """Finishes every pending back-fill (the cron safety net); returns how many it ran."""
     db = database(ctx)

@@ -1,7 +1,7 @@
 """The SAQ worker: queue, tasks and cron schedule. The jobs live with their area
 (`src/<area>/jobs.py`); this module lists them. Every job sets its own timeout and retries
-(SAQ's defaults are 10 s and none); cron jobs are unique so two workers never run the same
-tick."""
+(SAQ's defaults are 10 s and none); cron jobs are unique in SAQ and claim their tick in the
+database, so two workers never run the same tick (src/platform/cron.py)."""
 
 from __future__ import annotations
 
@@ -38,23 +38,35 @@ TASKS: list[Any] = [
     sweep_backfills,
 ]
 
-SCHEDULE = [
-    CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
-    CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
-    # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
-    CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
-    CronJob(function=reconcile_payments, cron="*/5 * * * *", unique=True, timeout=300, retries=3),
-    CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
-    # achievements added or changed later: finishes back-fills the admin route could not queue
-    CronJob(function=sweep_backfills, cron="*/5 * * * *", unique=True, timeout=3600, retries=3),
-    # a season closes within five minutes of its end (UTC month boundary)
-    CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
-    # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their
-    # rebuilds barely overlap; each is published as soon as it is built (2-2.6 s at 1M users,
-    # under load too): a rank is at most ~8 s old.
-    CronJob(function=rebuild_reality_board, cron="* * * * * */5", unique=True, timeout=120, retries=1),
-    CronJob(function=rebuild_cyber_board, cron="* * * * * 2-59/5", unique=True, timeout=120, retries=1),
-]
+
+def schedule(every_s: int = 0) -> list[CronJob]:
+    """The cron jobs; `every_s` (XPCORE_CRON_EVERY_S, tests only) runs each every N seconds
+    instead. Each job is unique in SAQ and claims its tick in the database (src/platform/cron.py),
+    so a tick runs on one worker however many run."""
+
+    def cron(expression: str) -> str:
+        return f"* * * * * */{every_s}" if every_s else expression
+
+    return [
+        CronJob(function=heartbeat, cron=cron("* * * * *"), unique=True, timeout=30, retries=3, ttl=120),
+        CronJob(function=ensure_ledger_partitions, cron=cron("17 3 * * *"), unique=True, timeout=120, retries=5),
+        # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
+        CronJob(function=deliver_pushes, cron=cron("* * * * *"), unique=True, timeout=300, retries=3),
+        CronJob(function=reconcile_payments, cron=cron("*/5 * * * *"), unique=True, timeout=300, retries=3),
+        CronJob(function=sweep_broadcasts, cron=cron("* * * * *"), unique=True, timeout=600, retries=3),
+        # achievements added or changed later: finishes back-fills the admin route could not queue
+        CronJob(function=sweep_backfills, cron=cron("*/5 * * * *"), unique=True, timeout=3600, retries=3),
+        # a season closes within five minutes of its end (UTC month boundary)
+        CronJob(function=roll_seasons, cron=cron("*/5 * * * *"), unique=True, timeout=600, retries=3),
+        # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their
+        # rebuilds barely overlap; each is published as soon as it is built (2-2.6 s at 1M users,
+        # under load too): a rank is at most ~8 s old.
+        CronJob(function=rebuild_reality_board, cron=cron("* * * * * */5"), unique=True, timeout=120, retries=1),
+        CronJob(function=rebuild_cyber_board, cron=cron("* * * * * 2-59/5"), unique=True, timeout=120, retries=1),
+    ]
+
+
+SCHEDULE = schedule()
 
 
 def saq_config(settings: Settings) -> SAQConfig:
@@ -64,7 +76,7 @@ def saq_config(settings: Settings) -> SAQConfig:
                 dsn=settings.redis.url,
                 name=settings.queue_name,
                 tasks=TASKS,
-                scheduled_tasks=SCHEDULE,
+                scheduled_tasks=schedule(settings.cron_every_s),
                 startup=context.startup,
                 shutdown=context.shutdown,
                 concurrency=10,
