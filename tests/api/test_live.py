@@ -195,7 +195,9 @@ async def test_fifty_streams_share_one_listen_connection(http, live_server, db) 
     hub = live_server.app.state.live
     before = hub.streams
     streams = [await _open(http, "/api/v1/users/me/events", u["headers"]) for u in users]
-    streams += [await _open(http, f"/api/v1/seasons/current/leaderboards/cyber/stream?limit={n + 1}") for n in range(25)]
+    streams += [
+        await _open(http, f"/api/v1/seasons/current/leaderboards/cyber/stream?limit={n + 1}") for n in range(25)
+    ]
     try:
         assert hub.streams == before + 50
         listeners = await db.fetch(
