@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
-from src.live.hub import APPLICATION_NAME, QUEUE_MAX, Event, Subscriber
+from src.live.answers import BoardTop, RankChange, StreamReady, StreamResync
+from src.live.hub import APPLICATION_NAME, QUEUE_MAX, RESYNC_LISTENER, RESYNC_OVERFLOW, Event, Subscriber
+from src.notifications.answers import Notification
 from tests.fixtures.auth import signed_in
 from tests.test_schemathesis import _free_port
 
@@ -87,6 +90,11 @@ class Stream:
                 return data
 
 
+def _shaped(data: Any, shape: Any) -> None:
+    """The event's data is exactly its documented Struct (unknown keys fail)."""
+    msgspec.convert(data, shape, strict=False)
+
+
 async def _open(client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> Stream:
     request = client.build_request("GET", path, headers=headers or {})
     response = await client.send(request, stream=True)
@@ -95,6 +103,7 @@ async def _open(client: httpx.AsyncClient, path: str, headers: dict[str, str] | 
     stream = Stream(response)
     ready = await stream.until("ready")
     assert ready["heartbeat_s"] == 15
+    _shaped(ready, StreamReady)
     return stream
 
 
@@ -114,6 +123,7 @@ async def test_a_notification_arrives_on_the_users_stream(http, live_server, db)
         item = await stream.until("notification")
         assert item["id"] == sent and item["title"] == "Live hello" and item["kind"] == "broadcast"
         assert item["data"] == {"x": 1} and item["read_at"] is None
+        _shaped(item, Notification)
         # a batch writer (one NOTIFY for many rows) reaches the stream too
         broadcast = await db.fetchval("select notify.broadcast_create(null, 'To all', 'everyone', '{}')")
         await db.fetchval("select notify.broadcast_batch($1, 100000)", broadcast)
@@ -171,7 +181,9 @@ async def test_a_published_snapshot_reaches_the_board_and_the_users_rank(http, l
         assert published["generation"] == generation and published["mode"] == "reality"
         assert published["season"]["id"] == season and len(published["entries"]) <= 3
         assert published["entries"][0]["user"]["id"] == str(me["id"]) and published["entries"][0]["rank"] == 1
+        _shaped(published, BoardTop)
         rank = await mine.until("rank")
+        _shaped(rank, RankChange)
         assert rank == {
             "season_id": season,
             "mode": "reality",
@@ -228,6 +240,8 @@ def test_a_slow_stream_is_told_to_resync_instead_of_growing() -> None:
         assert accepted.index(False) == QUEUE_MAX and accepted.count(False) == 1
         return [subscriber.queue.get_nowait() for _ in range(subscriber.queue.qsize())]
 
+    for resync in (RESYNC_OVERFLOW, RESYNC_LISTENER):
+        _shaped(json.loads(resync.data), StreamResync)
     queued = asyncio.run(go())
     # the overflow dropped the unread events for one resync; what came after it follows
     assert [e.name for e in queued] == ["resync", *["notification"] * 4]
