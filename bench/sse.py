@@ -26,6 +26,8 @@ import asyncio
 import dataclasses
 import os
 import resource
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -260,9 +262,20 @@ def main() -> int:
             "LIVE_MAX_STREAMS": str(args.streams + 100),
         }
         command = [*harness.uvicorn("src.app:create_app", port, factory=True), "--backlog", "4096"]
-        with harness.server(command, env, f"http://127.0.0.1:{port}/health") as process:
+        log = RESULTS / "sse-server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=harness.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            harness.wait_http(f"http://127.0.0.1:{port}/health", timeout=180)
             time.sleep(1)
             lines = asyncio.run(bench(url, port, process.pid, args.streams, ids, tokens))
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.unlink(missing_ok=True)
     finally:
         asyncio.run(_drop())
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,13 +52,20 @@ APPLICATION_NAME = "xpcore-live"  # the listener's pg_stat_activity name
 MODES = ("reality", "cyber")
 
 
-@dataclass(frozen=True, slots=True)
 class Event:
-    """One SSE event; `name` None is a comment (the heartbeat)."""
+    """One SSE event, encoded once (`raw`) and shared by every stream that gets it; `name`
+    None is a comment (the heartbeat)."""
 
-    name: str | None
-    data: str
-    id: int | None = None
+    __slots__ = ("data", "id", "name", "raw")
+
+    def __init__(self, name: str | None, data: str, id: int | None = None) -> None:
+        self.name, self.data, self.id = name, data, id
+        if name is None:
+            self.raw = f": {data}\n\n".encode()
+        else:
+            head = f"id: {id}\n" if id is not None else ""
+            # JSON text is one line (newlines inside strings are escaped)
+            self.raw = f"{head}event: {name}\ndata: {data}\n\n".encode()
 
 
 PING = Event(None, "ping")

@@ -13,11 +13,11 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
 from src.guards import requires_user
 from src.live import answers
-from src.live.hub import HEARTBEAT_S, MODES, Hub, Subscriber
+from src.live.hub import HEARTBEAT_S, MODES, Event, Hub, Subscriber
 from src.notifications.answers import Notification
 from src.problems import with_code
 
@@ -34,17 +34,14 @@ def _stream_spec(shape: Any, description: str) -> dict[int, ResponseSpec]:
     }
 
 
-async def _events(hub: Hub, subscriber: Subscriber, kind: str) -> AsyncIterator[ServerSentEventMessage]:
+async def _events(hub: Hub, subscriber: Subscriber, kind: str) -> AsyncIterator[bytes]:
+    """The stream's bytes: each event was encoded once by the hub, for every stream it goes to."""
     await hub.subscribe(subscriber)
     try:
         ready = answers.StreamReady(stream=kind, heartbeat_s=int(HEARTBEAT_S))  # type: ignore[arg-type]
-        yield ServerSentEventMessage(event="ready", data=_json(ready))
+        yield Event("ready", _json(ready)).raw
         while True:
-            event = await subscriber.queue.get()
-            if event.name is None:
-                yield ServerSentEventMessage(comment=event.data, data=None)
-            else:
-                yield ServerSentEventMessage(event=event.name, data=event.data, id=event.id)
+            yield (await subscriber.queue.get()).raw
     finally:  # the client went away (Litestar cancels the stream on disconnect) or the server stops
         hub.unsubscribe(subscriber)
 
@@ -77,13 +74,13 @@ class LiveController(Controller):
             "a `: ping` comment every 15 s",
         ),
     )
-    async def my_events(self, request: Request[Any, Any, Any], state: State) -> ServerSentEvent:
+    async def my_events(self, request: Request[Any, Any, Any], state: State) -> Stream:
         """The caller's live events: new notifications as they are written, and their rank on
         each current-season board whenever a published snapshot changes it. An `EventSource`
         sends the `access_token` cookie; other clients the Bearer token."""
         hub = _hub(state)
         subscriber = Subscriber(user_id=str(request.user.user_id))
-        return ServerSentEvent(_events(hub, subscriber, "user"), headers=HEADERS)
+        return Stream(_events(hub, subscriber, "user"), media_type=EVENT_STREAM, headers=HEADERS)
 
     @get(
         "/seasons/{season_id:str}/leaderboards/{mode:str}/stream",
@@ -101,7 +98,7 @@ class LiveController(Controller):
         season_id: Annotated[str, Parameter(pattern=r"^current$", description="only `current`")],
         mode: str,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 10,
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """The top of a current-season board, pushed each time its snapshot is published."""
         if mode not in MODES:
             raise with_code(
@@ -109,4 +106,4 @@ class LiveController(Controller):
             )
         hub = _hub(state)
         subscriber = Subscriber(mode=mode, limit=limit)
-        return ServerSentEvent(_events(hub, subscriber, "board"), headers=HEADERS)
+        return Stream(_events(hub, subscriber, "board"), media_type=EVENT_STREAM, headers=HEADERS)
