@@ -210,7 +210,7 @@ class Hub:
                 if self._catch_up_after is None:
                     self._catch_up_after = await calls.high_water(self.db)
                 self._conn = await self._connect()
-            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            except Exception as exc:  # down, refused, timed out: streams stay open, the hub retries
                 log.warning("live listener could not connect (%s); retrying in %.1f s", type(exc).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
