@@ -41,7 +41,9 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
 
     from src.auth.api_keys import ApiKeyVerifier
     from src.auth.ratelimit import SharedWindowLimiter
+    from src.live.hub import Hub
     from src.migrations import head_revision
+    from src.settings import normalize_database_url
 
     db = Database(settings, role=settings.database.api_role)  # workers: src/worker/context.py, no role
     # read-only handlers' `replica` dependency (src/replicas.py); None: every read on `db`
@@ -59,6 +61,13 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
             "migration_head": head_revision(),
             "api_keys": ApiKeyVerifier(settings),
             "api_key_limiter": SharedWindowLimiter(settings.redis.key_prefix),
+            # SSE streams: one LISTEN connection for the process, opened by the first stream;
+            # direct (never through PgBouncer in transaction mode, which cannot LISTEN)
+            "live": Hub(
+                db,
+                normalize_database_url(settings.database_direct_url or db.dsn),
+                role=settings.database.api_role,
+            ),
         }
     )
 
@@ -69,6 +78,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
     async def close(app: Litestar) -> None:
         if app.state.replicas is not None:
             await app.state.replicas.stop()
+        await app.state.live.close()
         await app.state.db.close()
         await app.state.redis.aclose()
 

@@ -277,6 +277,7 @@ AREAS = {
     "store": "The coin wallet, store items, purchases and the inventory.",
     "payments": "Coin packs paid with Razorpay: orders, verified checkout and the signed webhook.",
     "notifications": "The in-app feed, push devices and admin broadcasts.",
+    "live": "Server-Sent Events: your new notifications and rank changes, a board's top on each snapshot.",
     "achievements": "Achievements with tiers: your progress, a user's public unlocks; operators edit the rules.",
     "streaks": "Daily streaks per mode in your time zone: current and longest run, freezes, the check-in.",
     "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, coins.",

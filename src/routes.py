@@ -8,6 +8,7 @@ from src.auth.routes import ApiKeysController, AuthController, JWKSController, O
 from src.challenges.routes import ChallengeAdminController, ChallengesController
 from src.engagement.routes import AchievementAdminController, StreaksController, UserAchievementsController
 from src.leagues.routes import LeaguesController
+from src.live.routes import LiveController
 from src.notifications.routes import NotificationsController
 from src.platform.routes import HealthController
 from src.seasons.routes import SeasonsController
@@ -25,6 +26,7 @@ ROUTES: list[type] = [
     XPController,
     SeasonsController,
     LeaguesController,
+    LiveController,
     NotificationsController,
     StoreController,
     PaymentsController,

@@ -221,6 +221,11 @@ class Settings:
     # A connection straight to PostgreSQL, never through PgBouncer: LISTEN (the outbox wake-up,
     # live updates) and migrations (session state). Resolved to DATABASE_URL when unset.
     database_direct_url: str | None = None
+    # Tests only (refused in production): every cron job runs every N seconds instead of its
+    # schedule (src/worker/__init__.py), so a test sees many ticks in seconds. 0: the schedule.
+    cron_every_s: int = 0
+    # Open live streams (SSE) one API process holds at most; more get 503 (src/live/routes.py).
+    live_max_streams: int = 10_000
 
     @property
     def is_dev(self) -> bool:
@@ -352,6 +357,8 @@ def load_settings() -> Settings:
         trusted_proxies=_networks("TRUSTED_PROXIES"),
         push_lease_s=_int("PUSH_LEASE_S", 120, minimum=1),
         analytics_refresh_cron=_cron("ANALYTICS_REFRESH_CRON", "*/5 * * * *"),
+        cron_every_s=_int("XPCORE_CRON_EVERY_S", 0, minimum=0, maximum=3600),
+        live_max_streams=_int("LIVE_MAX_STREAMS", 10_000, minimum=1),
     )
     if settings.is_production:
         _check_production(settings)
@@ -372,6 +379,8 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("EMAIL_BACKEND", "'console' is dev-only; use 'ses' in production")
     if not settings.cookies.secure:
         raise SettingsError("COOKIE_SECURE", "must be true in production")
+    if settings.cron_every_s:
+        raise SettingsError("XPCORE_CRON_EVERY_S", "is for tests; production runs the cron schedule")
 
 
 def load_env_file() -> str | None:

@@ -32,3 +32,37 @@ async def test_redis_down_fails_open_for_the_caller_to_log() -> None:
     with pytest.raises(Exception):  # noqa: B017 - the middleware catches and fails open
         await limiter.hit(dead, "k", 10)
     await dead.aclose()
+
+
+async def test_near_the_limit_the_processes_count_in_redis_first(redis_url) -> None:
+    """Two processes taking turns within one flush interval: before, each counted up to the
+    whole limit locally before adding up (twice the limit passed); now each adds up once its
+    local count reaches a tenth of the headroom, so together they stay within 10 %."""
+    redis = Redis.from_url(redis_url)
+    prefix = f"rl-test-{uuid.uuid4().hex}"
+    processes = [SharedWindowLimiter(prefix, flush_s=60), SharedWindowLimiter(prefix, flush_s=60)]
+    accepted = 0
+    try:
+        for n in range(400):
+            try:
+                await processes[n % 2].hit(redis, "k", 200)
+                accepted += 1
+            except RateLimited:
+                pass
+        assert 200 <= accepted <= 220, accepted
+        # far from the limit, a process still counts locally: 20 hits of a 6000 limit, 1 round trip
+        calls = 0
+        original = redis.pipeline
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)
+
+        redis.pipeline = counting  # type: ignore[method-assign]
+        quiet = SharedWindowLimiter(f"{prefix}-quiet", flush_s=60)
+        for _ in range(20):
+            await quiet.hit(redis, "k", 6000)
+        assert calls == 1
+    finally:
+        await redis.aclose()

@@ -11,6 +11,7 @@ from typing import Any
 
 from src.analytics import calls
 from src.db import database
+from src.platform.cron import once_per_tick
 
 log = logging.getLogger("xpcore.analytics")
 
@@ -18,6 +19,7 @@ log = logging.getLogger("xpcore.analytics")
 REFRESH_TIMEOUT_S = 600
 
 
+@once_per_tick
 async def refresh_analytics(ctx: Any) -> dict[str, float | None]:
     """Refresh every analytics materialized view; returns each one's ms (None: skipped)."""
     db = database(ctx)

@@ -14,6 +14,7 @@ from typing import Any
 
 from src.db import database
 from src.engagement import calls
+from src.platform.cron import once_per_tick
 
 log = logging.getLogger("xpcore.engagement")
 
@@ -30,6 +31,7 @@ async def backfill_achievement(ctx: Any, *, achievement: str, batch: int = BATCH
     return total
 
 
+@once_per_tick
 async def sweep_backfills(ctx: Any) -> int:
     """Finishes every pending back-fill (the cron safety net); returns how many it ran."""
     db = database(ctx)
@@ -42,6 +44,7 @@ async def sweep_backfills(ctx: Any) -> int:
 STREAK_BATCH = 1000
 
 
+@once_per_tick
 async def close_streak_days(ctx: Any, *, batch: int = STREAK_BATCH) -> int:
     """Closes yesterday in every time zone where it has ended and was not closed yet: streaks whose
     last day is before it spend a freeze per missed day, or end. Returns the streaks settled."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from src.db import database
 from src.notifications import calls
+from src.platform.cron import once_per_tick
 
 BATCH = 10_000
 
@@ -19,6 +20,7 @@ async def run_broadcast(ctx: Any, *, broadcast_id: int) -> int:
     return total
 
 
+@once_per_tick
 async def sweep_broadcasts(ctx: Any) -> int:
     """Safety net: finish broadcasts whose job was lost (Redis down when enqueued, worker killed)."""
     db = database(ctx)
@@ -31,6 +33,7 @@ async def sweep_broadcasts(ctx: Any) -> int:
 CHUNK = 100  # pushes per send_each; each chunk's results are recorded before the next is sent
 
 
+@once_per_tick
 async def deliver_pushes(ctx: Any, *, limit: int = 500) -> int:
     """Fan new notifications out to devices, then send due pushes in chunks, recording each
     chunk's results at once: a crash loses at most one chunk's acknowledgements (those pushes

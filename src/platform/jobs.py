@@ -6,7 +6,9 @@ from typing import Any
 
 from src.db import database
 from src.platform import calls
+from src.platform.cron import once_per_tick
 
 
+@once_per_tick
 async def heartbeat(ctx: Any) -> str:
     return (await calls.beat(database(ctx), "worker")).isoformat()

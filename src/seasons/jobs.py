@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from src.db import database
+from src.platform.cron import once_per_tick
 from src.seasons import calls
 
 
@@ -18,11 +19,13 @@ async def rebuild_board(ctx: Any, mode: str, season_id: str | None = None) -> in
 # One cron job per board, 2 s apart (src/worker/__init__.py): the two rebuilds barely overlap,
 # so each board's ranks are at most the cadence plus its own rebuild old. Side by side, they
 # competed for the 2 cores and each took twice as long.
+@once_per_tick
 async def rebuild_reality_board(ctx: Any) -> int:
     """Rebuild the current season's reality board."""
     return await rebuild_board(ctx, "reality")
 
 
+@once_per_tick
 async def rebuild_cyber_board(ctx: Any) -> int:
     """Rebuild the current season's cyber board."""
     return await rebuild_board(ctx, "cyber")
@@ -34,6 +37,7 @@ async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
     return sum([await rebuild_board(ctx, mode, season_id) for mode in ("reality", "cyber")])
 
 
+@once_per_tick
 async def roll_seasons(ctx: Any) -> int:
     """Open this month's and next month's seasons and close ended ones (freezes standings)."""
     return await calls.roll(database(ctx))

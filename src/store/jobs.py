@@ -8,12 +8,14 @@ import logging
 from typing import Any
 
 from src.db import database
+from src.platform.cron import once_per_tick
 from src.settings import get_settings
 from src.store import calls, razorpay
 
 log = logging.getLogger("xpcore.payments")
 
 
+@once_per_tick
 async def reconcile_payments(ctx: Any, *, age_s: int = 900) -> int:
     settings = get_settings()
     if not (settings.razorpay_key_id and settings.razorpay_key_secret):

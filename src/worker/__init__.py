@@ -1,7 +1,7 @@
 """The SAQ worker: queue, tasks and cron schedule. The jobs live with their area
 (`src/<area>/jobs.py`); this module lists them. Every job sets its own timeout and retries
-(SAQ's defaults are 10 s and none); cron jobs are unique so two workers never run the same
-tick."""
+(SAQ's defaults are 10 s and none); cron jobs are unique in SAQ and claim their tick in the
+database, so two workers never run the same tick (src/platform/cron.py)."""
 
 from __future__ import annotations
 
@@ -41,42 +41,46 @@ TASKS: list[Any] = [
     refresh_analytics,
 ]
 
-SCHEDULE = [
-    CronJob(function=heartbeat, cron="* * * * *", unique=True, timeout=30, retries=3, ttl=120),
-    CronJob(function=ensure_ledger_partitions, cron="17 3 * * *", unique=True, timeout=120, retries=5),
-    # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
-    CronJob(function=deliver_pushes, cron="* * * * *", unique=True, timeout=300, retries=3),
-    CronJob(function=reconcile_payments, cron="*/5 * * * *", unique=True, timeout=300, retries=3),
-    CronJob(function=sweep_broadcasts, cron="* * * * *", unique=True, timeout=600, retries=3),
-    # achievements added or changed later: finishes back-fills the admin route could not queue
-    CronJob(function=sweep_backfills, cron="*/5 * * * *", unique=True, timeout=3600, retries=3),
-    # streaks: the day that ended in each time zone (whole, half or quarter hours apart), once
-    CronJob(function=close_streak_days, cron="*/15 * * * *", unique=True, timeout=1800, retries=3),
-    # a season closes within five minutes of its end (UTC month boundary)
-    CronJob(function=roll_seasons, cron="*/5 * * * *", unique=True, timeout=600, retries=3),
-    # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their
-    # rebuilds barely overlap; each is published as soon as it is built (2-2.6 s at 1M users,
-    # under load too): a rank is at most ~8 s old.
-    CronJob(function=rebuild_reality_board, cron="* * * * * */5", unique=True, timeout=120, retries=1),
-    CronJob(function=rebuild_cyber_board, cron="* * * * * 2-59/5", unique=True, timeout=120, retries=1),
-]
 
+def schedule(settings: Settings | None = None, *, every_s: int | None = None) -> list[CronJob]:
+    """The cron jobs, with the cadences that are settings: the analytics materialized views'
+    refresh (ANALYTICS_REFRESH_CRON, every 5 minutes by default; off: none) and, tests only,
+    XPCORE_CRON_EVERY_S (`every_s`), which runs each job every N seconds instead. Each job is
+    unique in SAQ and claims its tick in the database (src/platform/cron.py), so a tick runs on
+    one worker however many run."""
+    every = every_s if every_s is not None else (settings.cron_every_s if settings else 0)
+    analytics = settings.analytics_refresh_cron if settings else "*/5 * * * *"
 
-def schedule(settings: Settings) -> list[CronJob]:
-    """SCHEDULE plus the jobs whose cadence is a setting: the analytics materialized views'
-    refresh (ANALYTICS_REFRESH_CRON, every 5 minutes by default; off: none)."""
-    jobs = list(SCHEDULE)
-    if settings.analytics_refresh_cron:
+    def cron(expression: str) -> str:
+        return f"* * * * * */{every}" if every else expression
+
+    jobs = [
+        CronJob(function=heartbeat, cron=cron("* * * * *"), unique=True, timeout=30, retries=3, ttl=120),
+        CronJob(function=ensure_ledger_partitions, cron=cron("17 3 * * *"), unique=True, timeout=120, retries=5),
+        # the safety net; new notifications also wake delivery at once (LISTEN xpcore_outbox)
+        CronJob(function=deliver_pushes, cron=cron("* * * * *"), unique=True, timeout=300, retries=3),
+        CronJob(function=reconcile_payments, cron=cron("*/5 * * * *"), unique=True, timeout=300, retries=3),
+        CronJob(function=sweep_broadcasts, cron=cron("* * * * *"), unique=True, timeout=600, retries=3),
+        # achievements added or changed later: finishes back-fills the admin route could not queue
+        CronJob(function=sweep_backfills, cron=cron("*/5 * * * *"), unique=True, timeout=3600, retries=3),
+        # streaks: the day that ended in each time zone (whole, half or quarter hours apart), once
+        CronJob(function=close_streak_days, cron=cron("*/15 * * * *"), unique=True, timeout=1800, retries=3),
+        # a season closes within five minutes of its end (UTC month boundary)
+        CronJob(function=roll_seasons, cron=cron("*/5 * * * *"), unique=True, timeout=600, retries=3),
+        # Each board every 5 seconds (croniter's sixth field is seconds), the two 2 s apart so their
+        # rebuilds barely overlap; each is published as soon as it is built (2-2.6 s at 1M users,
+        # under load too): a rank is at most ~8 s old.
+        CronJob(function=rebuild_reality_board, cron=cron("* * * * * */5"), unique=True, timeout=120, retries=1),
+        CronJob(function=rebuild_cyber_board, cron=cron("* * * * * 2-59/5"), unique=True, timeout=120, retries=1),
+    ]
+    if analytics:
         jobs.append(
-            CronJob(
-                function=refresh_analytics,
-                cron=settings.analytics_refresh_cron,
-                unique=True,
-                timeout=REFRESH_TIMEOUT_S,
-                retries=1,
-            )
+            CronJob(function=refresh_analytics, cron=cron(analytics), unique=True, timeout=REFRESH_TIMEOUT_S, retries=1)
         )
     return jobs
+
+
+SCHEDULE = schedule()
 
 
 def saq_config(settings: Settings) -> SAQConfig:

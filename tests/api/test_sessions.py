@@ -47,7 +47,8 @@ async def test_a_user_lists_and_ends_their_sessions(client, db, app) -> None:
         db,
         app.state.settings,
         {k: here[k] for k in ("id", "username", "email", "roles")}
-        | {"display_name": None, "avatar_url": None, "bio": None, "discord_id": None, "created_at": here["created_at"]},
+        | {"display_name": None, "avatar_url": None, "bio": None, "discord_id": None, "timezone": "UTC"}
+        | {"created_at": here["created_at"]},
     )
     client.cookies.clear()
     listed = await client.get("/api/v1/users/me/sessions", headers=here["headers"])

@@ -2,7 +2,9 @@
 -- Writes one notification to the outbox, in the caller's transaction, so it exists exactly
 -- when the event that caused it commits. A repeated (user, kind, dedupe_key) is a no-op
 -- returning null: replays of the same event never notify twice. pg_notify is delivered on
--- commit only, which wakes the delivery worker without polling.
+-- commit only, which wakes the delivery worker without polling; its payload
+-- `<outbox id>:<user id>` lets each API process's live hub (src/live/hub.py) skip users with
+-- no open stream without a query.
 create or replace function notify.enqueue(
     p_user_id uuid,
     p_kind text,
@@ -23,7 +25,7 @@ begin
     on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing
     returning id into v_id;
     if v_id is not null then
-        perform pg_notify('xpcore_outbox', v_id::text);
+        perform pg_notify('xpcore_outbox', v_id::text || ':' || p_user_id::text);
     end if;
     return v_id;
 end;

@@ -12,7 +12,10 @@
 -- holds, else one from the oldest board of an earlier season, which then answers from a live
 -- count (exact; a past season's scores no longer move). A transaction still reading the spare
 -- from before the last flip makes the rebuild fail after 5 s (55P03) rather than wait: the
--- board keeps its snapshot, and the next run tries again. Returns the number of ranked rows.
+-- board keeps its snapshot, and the next run tries again. Publishing NOTIFYs 'xpcore_ranks'
+-- with `<season>/<mode>/<generation>` (delivered on commit, when readers see the new snapshot):
+-- the API processes' live hubs push rank changes and board tops (src/live/hub.py). Returns the
+-- number of ranked rows.
 create or replace function xp.rebuild_board(p_season text, p_mode text)
 returns bigint
 language plpgsql
@@ -85,6 +88,7 @@ begin
     on conflict (season_id, mode) do update
         set generation = excluded.generation, spare_slot = g.slot, slot = excluded.slot,
             generated_at = excluded.generated_at, rows = excluded.rows;
+    perform pg_notify('xpcore_ranks', p_season || '/' || p_mode || '/' || v_generation);
     return v_rows;
 end;
 $$;
