@@ -101,8 +101,7 @@ async def _check(db: Any, user: uuid.UUID, keys: list[str]) -> int:
         )
         assert [r["tier"] for r in unlocked] == [r["tier"] for r in reached], key
         shown = await db.fetchval(
-            "select i ->> 'tier' from jsonb_array_elements(engage.for_user($1) -> 'unlocked') i"
-            " where i ->> 'key' = $2",
+            "select i ->> 'tier' from jsonb_array_elements(engage.for_user($1) -> 'unlocked') i where i ->> 'key' = $2",
             user,
             key,
         )
@@ -411,3 +410,47 @@ async def test_a_back_fill_racing_awards_counts_each_event_once(db_pool: asyncpg
             assert unlocks == notes == credits == 2
     finally:
         await db_pool.execute("update engage.achievements set active = false where key = $1", key)
+
+
+async def test_turning_an_achievement_on_back_fills_what_awards_no_longer_cross(conn) -> None:
+    """Awards only unlock the tiers they cross: a user already past a threshold when the
+    achievement is turned on gets it from the back-fill that turning it on restarts, with its
+    activity counter filled from the ledger."""
+    definition = {**_definition("on-km", RULES["t-km"]), "active": False}
+    await conn.fetchval("select engage.upsert($1)", definition)
+    await conn.execute("delete from engage.backfills")
+    user = await _user(conn)
+    for n in range(3):
+        await conn.fetchval("select xp.award($1, 'run_km', 5, 'activity', $2)", user, f"{user}:on{n}")
+    assert (
+        await conn.fetchval("select count(*) from engage.counters where user_id = $1", user) == 0
+    )  # nothing counts it
+    assert await conn.fetchval("select engage.activate(array['on-km', 'no-such'])") == ["on-km"]
+    assert await conn.fetchval("select engage.activate(array['on-km'])") == []  # already on: nothing restarts twice
+    assert "on-km" in [r[0] for r in await conn.fetch("select * from engage.backfills_pending()")]
+    await conn.fetchval("select xp.award($1, 'run_km', 1, 'activity', $2)", user, f"{user}:on-late")
+    # The award counted itself on a counter that did not know the earlier 15 km: nothing crossed.
+    assert (
+        await conn.fetchval(
+            "select count(*) from engage.unlocks u join engage.achievements a"
+            " on a.id = u.achievement_id where a.key = 'on-km'"
+        )
+        == 0
+    )
+    while await conn.fetchval("select engage.backfill_batch('on-km', 500)"):
+        pass
+    assert (
+        await conn.fetchval("select engage.current_value($1, a) from engage.achievements a where a.key = 'on-km'", user)
+        == 16
+    )
+    tiers = await conn.fetch(
+        "select u.tier from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+        " where a.key = 'on-km' and u.user_id = $1",
+        user,
+    )
+    assert [r["tier"] for r in tiers] == [1]  # 10 km reached, 70 not
+    # Turned off and on again through the admin upsert: the back-fill restarts too.
+    await conn.execute("update engage.backfills set done_at = now()")
+    await conn.fetchval("select engage.upsert($1)", definition)
+    await conn.fetchval("select engage.upsert($1)", {**definition, "active": True})
+    assert "on-km" in [r[0] for r in await conn.fetch("select * from engage.backfills_pending()")]
