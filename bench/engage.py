@@ -246,11 +246,13 @@ def main() -> int:
                 harness.uvicorn("bench.baseline:app", BASELINE_PORT),
                 {**env, "DATABASE_URL": url},
                 f"{baseline}/award",
+                timeout=180,  # a busy machine imports slowly
             ),
             harness.server(
                 harness.uvicorn("src.app:create_app", APP_PORT, factory=True),
                 {**env, "DATABASE_URL": url},
                 f"{base}/health",
+                timeout=180,
             ),
         ):
             scenarios: list[tuple[str, str, str, list[str] | None, bool, dict[str, str]]] = [
