@@ -93,10 +93,12 @@ def wait_http(url: str, timeout: float = 120) -> None:
 
 
 @contextlib.contextmanager
-def server(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    args: list[str], env: dict[str, str], ready_url: str, *, timeout: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_http(ready_url)
+        wait_http(ready_url, timeout)
         yield process
     finally:
         process.send_signal(signal.SIGINT)

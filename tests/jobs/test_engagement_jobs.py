@@ -39,8 +39,7 @@ async def test_a_back_fill_runs_in_batches_resumes_and_is_swept(test_env, db) ->
         assert await backfill_achievement(ctx, achievement=key) == 0  # done: nothing more
         values = [
             await db.fetchval(
-                "select value from engage.progress p join engage.achievements a on a.id = p.achievement_id"
-                " where a.key = $1 and p.user_id = $2",
+                "select engage.current_value($2, a) from engage.achievements a where a.key = $1",
                 key,
                 user,
             )

@@ -1,7 +1,9 @@
 -- drop: drop function if exists engage.backfill_batch(text, integer);
 -- One batch of an achievement's back-fill (worker only): the next p_limit users after the saved
 -- cursor, in id order, get the progress their ledger, totals, challenges, purchases and final
--- standings imply, and unlock what it reaches (notification and coins once, as ever). Each user's
+-- standings imply, and unlock what it reaches (notification and coins once, as ever): an
+-- activity rule sets the user's engage.counters row of the activity from the ledger, a totals
+-- rule reads xp.totals, the other kinds set their engage.progress row. Each user's
 -- totals row is locked first, as xp.book locks it, so an award in flight is either counted here
 -- or adds itself after. The cursor is saved in the same transaction: a job that stops resumes.
 -- Returns the users done in this batch; 0 when the back-fill is finished (or there is none).
@@ -32,10 +34,23 @@ begin
          order by u.id limit p_limit
     loop
         perform from xp.totals where user_id = v_user for update;
-        v_value := engage.value_for(v_user, a);
-        if v_value is not null and (v_value <> 0 or exists (
-                select from engage.progress where user_id = v_user and achievement_id = a.id)) then
-            perform engage.advance(v_user, a, v_value, 'set');
+        if a.kind in ('activity_events', 'activity_units') then
+            -- The activity's counter, as the ledger says (exact for every achievement on it).
+            insert into engage.counters as c (user_id, activity_key, events, units)
+            select v_user, a.activity_key, count(*), coalesce(sum(l.units), 0)
+              from xp.ledger l where l.user_id = v_user and l.activity_key = a.activity_key
+            having count(*) > 0
+            on conflict (user_id, activity_key) do update
+                set events = excluded.events, units = excluded.units, updated_at = now();
+            perform engage.reach(v_user, a, engage.current_value(v_user, a));
+        elsif a.kind in ('total_xp', 'mode_xp', 'level', 'layer') then
+            perform engage.reach(v_user, a, engage.value_for(v_user, a));
+        else
+            v_value := engage.value_for(v_user, a);
+            if v_value is not null and (v_value <> 0 or exists (
+                    select from engage.progress where user_id = v_user and achievement_id = a.id)) then
+                perform engage.advance(v_user, a, v_value, 'set');
+            end if;
         end if;
         v_done := v_done + 1;
         v_last := v_user;

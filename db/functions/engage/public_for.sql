@@ -17,12 +17,12 @@ begin
     return coalesce((
         select jsonb_agg(jsonb_build_object(
                    'key', a.key, 'name', a.name, 'description', a.description, 'icon', a.icon, 'mode', a.mode,
-                   'tier', p.tier, 'tier_name', t.name, 'unlocked_at', u.unlocked_at)
-               order by u.unlocked_at desc, a.id)
-          from engage.progress p
-          join engage.achievements a on a.id = p.achievement_id
-          join engage.tiers t on t.achievement_id = a.id and t.tier = p.tier
-          join engage.unlocks u on u.user_id = p.user_id and u.achievement_id = a.id and u.tier = p.tier
-         where p.user_id = v_user and p.tier > 0), '[]'::jsonb);
+                   'tier', top.tier, 'tier_name', t.name, 'unlocked_at', top.unlocked_at)
+               order by top.unlocked_at desc, a.id)
+          from (select distinct on (u.achievement_id) u.achievement_id, u.tier, u.unlocked_at
+                  from engage.unlocks u where u.user_id = v_user
+                 order by u.achievement_id, u.tier desc) top
+          join engage.achievements a on a.id = top.achievement_id
+          join engage.tiers t on t.achievement_id = a.id and t.tier = top.tier), '[]'::jsonb);
 end;
 $$;

@@ -2,8 +2,9 @@
 -- The shipped achievements, for a fitness ("reality") and a coding-game ("cyber") product.
 -- db/after_migrate.sql runs it on first install only (no achievement yet), so operators' later
 -- edits stay; each goes through engage.upsert, the checks the admin API uses. Returns how many.
--- They ship inactive: with all 36 active (before the 3 streak ones), awards ran at about half the bare baseline
--- (bench/README.md), so an operator turns on the ones the product wants.
+-- They ship inactive because they serve two products: a fitness product would list "Push your
+-- first commit" to every user. An operator turns on the ones the product wants
+-- (engage.activate, which back-fills them). Cost is no longer the reason (docs/engagement.md).
 create or replace function engage.seed()
 returns integer
 language plpgsql

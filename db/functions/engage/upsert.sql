@@ -3,8 +3,9 @@
 -- (progress and unlocks are kept). The rule is checked here, where it is evaluated: the kind's
 -- params (docs/engagement.md), a mode where the kind needs one, an active activity for the
 -- activity kinds, 1 to 10 tiers with rising thresholds (falling for season_rank, a rank). A new
--- achievement, or a changed rule or tiers, (re)starts its back-fill (engage.backfill_batch, run
--- by the worker), so users who already qualify unlock it.
+-- achievement, a changed rule or tiers, or one turned active again, (re)starts its back-fill
+-- (engage.backfill_batch, run by the worker), so users who already qualify unlock it (awards
+-- only unlock the tiers they cross) and its activity's counters count what the ledger holds.
 create or replace function engage.upsert(p jsonb)
 returns jsonb
 language plpgsql
@@ -82,6 +83,7 @@ begin
     on conflict (achievement_id, tier) do update set name = excluded.name, threshold = excluded.threshold;
 
     if v_old.id is null or v_old.kind <> v_new.kind or v_old.params <> v_new.params
+       or (v_new.active and not v_old.active)
        or v_old.mode is distinct from v_new.mode
        or (select jsonb_agg(jsonb_build_object('tier', x.tier, 'threshold', x.threshold) order by x.tier)
              from engage.tiers x where x.achievement_id = v_new.id)

@@ -1,7 +1,8 @@
 -- drop: drop function if exists engage.value_for(uuid, engage.achievements);
 -- What a user's progress on an achievement is, computed from the source tables (the ledger,
--- totals, challenges, purchases, final standings, the longest streak) rather than kept up event by event: the
--- back-fill's answer, and what the tests hold the hooks' progress to. Null: nothing to record
+-- totals, challenges, purchases, final standings, the longest streak) rather than kept up event
+-- by event: the back-fill's answer (engage.current_value is what the hooks keep; the tests hold
+-- the two equal). Null: nothing to record
 -- (no final standing for season_rank).
 create or replace function engage.value_for(p_user_id uuid, a engage.achievements)
 returns numeric

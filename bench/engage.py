@@ -1,0 +1,351 @@
+"""What engagement costs an award: the award throughput with 30 active achievements the
+benched activities move (and, once quests exist, 10 active quests per user) as a ratio against
+the same award on the same database with none active, in ONE run of alternating rounds.
+
+    python bench/engage.py                      # --duration 10 --rounds 3 --connections 32 --users 100000
+
+- Database `xpcore_engage_bench` (kept and reused; `--rebuild` recreates it): migrated to head,
+  100,000 users inserted set-based, no ledger to speak of (an empty-ish product).
+- One app server (one uvicorn worker) and the bare baseline (bench/baseline.py) side by side.
+  wrk (one thread, 32 connections) drives `POST /api/v1/xp/events` with an `xp:write` API key:
+  random users, a random activity among the 18 the shipped achievements count
+  (bench/wrk/engage_award.lua), a fresh idempotency key per request.
+- Each round runs, one after another: the baseline; the award with nothing active; the award
+  with the 30 achievements active (the 36 shipped ones, 29 of which an award can move, plus
+  `bench-steps-walks`, so 30 that the benched activities move: totals, mode XP, level, layer,
+  events and units); and the award with the achievements and 10 quests per user when the quests
+  feature exists (`activate_quests`). The state is switched between rounds in the same database
+  (`engage.achievements.active`), so the two award scenarios differ only in what is active.
+  Each scenario reports its median round.
+- Prints the ratios and appends them to bench/results/engage.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness, run, xp_load
+
+DATABASE = "xpcore_engage_bench"
+BASELINE_PORT, APP_PORT = 8131, 8132
+RESULTS = Path(__file__).resolve().parent / "results"
+EXTRA = {
+    "key": "bench-steps-walks",
+    "name": "Walks Logged",
+    "description": "Log 5, 50 and 500 step counts.",
+    "mode": "reality",
+    "active": False,
+    "rule": {"kind": "activity_events", "params": {"activity": "steps"}},
+    "tiers": [
+        {"name": "bronze", "threshold": 5},
+        {"name": "silver", "threshold": 50},
+        {"name": "gold", "threshold": 500},
+    ],
+}
+AWARD_KINDS = ("total_xp", "mode_xp", "level", "layer", "activity_events", "activity_units")
+
+
+def database(name: str, rebuild: bool) -> str:
+    """The bench database, migrated to head (created when missing or when asked)."""
+    url = xp_load.with_database(harness.database_url(), name)
+
+    async def exists() -> bool:
+        conn = await asyncpg.connect(xp_load.with_database(harness.database_url(), "postgres"))
+        try:
+            return bool(await conn.fetchval("select true from pg_database where datname = $1", name))
+        finally:
+            await conn.close()
+
+    if rebuild or not asyncio.run(exists()):
+        return xp_load.fresh_database(name)
+    from tests.conftest import migrate
+
+    migrate(url)
+    return url
+
+
+async def ensure_users(url: str, wanted: int) -> None:
+    """`wanted` users, inserted set-based here (the app's pool has a statement timeout that a
+    busy machine can reach on 100,000 rows)."""
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        await conn.execute("set statement_timeout = 0")
+        have = await conn.fetchval("select count(*) from app.users")
+        if have < wanted:
+            await conn.execute(
+                "insert into app.users (username) select 'bench' || g from generate_series($1::int, $2::int) g"
+                " on conflict do nothing",
+                have + 1,
+                wanted,
+            )
+    finally:
+        await conn.close()
+
+
+async def achievement_keys(url: str) -> tuple[list[str], int]:
+    """The 30 achievements of the 'on' state: every shipped one plus bench-steps-walks (defined
+    here, inactive until its rounds). Checks that 30 of them are moved by awards."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.fetchval("select engage.upsert($1::jsonb)", json.dumps(EXTRA))
+        await conn.execute("delete from engage.backfills")  # no worker runs here; nothing to fill
+        keys = [r["key"] for r in await conn.fetch("select key from engage.achievements order by key")]
+        moved = await conn.fetchval(
+            "select count(*) from engage.achievements where key = any($1) and kind = any($2)", keys, list(AWARD_KINDS)
+        )
+        print(f"'on' state: {len(keys)} achievements active, {moved} of them moved by awards", flush=True)
+        return keys, int(moved)
+    finally:
+        await conn.close()
+
+
+HISTORY_ACTIVITIES = [
+    ("run_km", 5), ("walk_km", 3), ("cycle_km", 20), ("swim_km", 1), ("pushup_standard", 30),
+    ("pullup_standard", 10), ("squat_bodyweight", 50), ("burpee", 20), ("plank_s", 60), ("steps", 2000),
+    ("yoga_min", 30), ("meditation_min", 10), ("commit", 3), ("pull_request_merged", 1),
+    ("code_review", 2), ("bug_fixed", 1), ("ctf_flag", 1), ("focus_session", 1),
+]  # fmt: skip
+
+
+async def book_history(url: str, keys: list[str], per_user: int, users: int) -> None:
+    """Returning users: `per_user` awards for each of the first `users` users, booked in SQL
+    (xp.award, the same path) with the 30 achievements on, so what they unlock is unlocked and
+    the bench's awards cross tiers as a product's returning users do, not as first awards do."""
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        await conn.execute("update engage.achievements set active = (key = any($1::text[]))", keys)
+        activities = [a for a, _ in HISTORY_ACTIVITIES]
+        units = [u for _, u in HISTORY_ACTIVITIES]
+        started = time.perf_counter()
+        for offset in range(0, users, 2_000):
+            await conn.execute(
+                """
+                select xp.award(u.id, ($1::text[])[1 + (abs(hashtext(u.id::text || n)) % cardinality($1::text[]))],
+                                ($2::int[])[1 + (abs(hashtext(u.id::text || n)) % cardinality($1::text[]))],
+                                'activity', 'history-' || u.id || '-' || n,
+                                now() - make_interval(hours => n))
+                  from (select id from app.users where deleted_at is null order by id offset $3 limit 2000) u,
+                       generate_series(1, $4) n
+                """,
+                activities,
+                units,
+                offset,
+                per_user,
+            )
+        print(f"history: {per_user} awards for {users:,} users in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        await conn.close()
+
+
+def quests_exist(url: str) -> bool:
+    async def go() -> bool:
+        conn = await asyncpg.connect(url)
+        try:
+            return bool(
+                await conn.fetchval(
+                    "select coalesce(to_regclass('engage.quests'), to_regclass('quests.quests'),"
+                    " to_regclass('engage.quest_pool')) is not null"
+                )
+            )
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
+    """TO FILL when the quests feature is merged (branch `quests`): give each of `users` 10
+    active quests for the current period whose goals the benched activities move (a mix of rule
+    kinds, daily and weekly), set-based. `deactivate_quests` must undo it, so the 'none active'
+    rounds run without them."""
+    raise NotImplementedError("activate_quests: fill in once the quests tables exist")
+
+
+async def deactivate_quests(conn: asyncpg.Connection) -> None:
+    """TO FILL with activate_quests: no active quest for anyone."""
+    raise NotImplementedError("deactivate_quests: fill in once the quests tables exist")
+
+
+def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], quests_exist: bool) -> int:
+    """Switch what is active; returns the unlocks so far (to count a round's)."""
+
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("update engage.achievements set active = (key = any($1::text[]))", keys)
+            if quests:
+                await activate_quests(conn, users)
+            elif quests_exist:
+                await deactivate_quests(conn)
+            return int(await conn.fetchval("select count(*) from engage.unlocks"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def unlocks(url: str) -> int:
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval("select count(*) from engage.unlocks"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--database", default=DATABASE, help="kept and reused")
+    parser.add_argument("--rebuild", action="store_true", help="drop and recreate the bench database")
+    parser.add_argument("--label", default="", help="a note for the results file (what code ran)")
+    parser.add_argument(
+        "--history", type=int, default=0, help="awards booked per user before the rounds (returning users)"
+    )
+    args = parser.parse_args()
+    harness.require_wrk()
+
+    env = {
+        **os.environ,
+        "REDIS_URL": harness.redis_url(),
+        "XPCORE_ENV": "test",
+        "LOG_LEVEL": "WARNING",
+        "POOL": "20",
+        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
+        "API_KEY_MAX_PER_MINUTE": "100000000",
+    }
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    started = time.perf_counter()
+    url = database(args.database, args.rebuild)
+    os.environ["DATABASE_URL"] = url
+    asyncio.run(ensure_users(url, args.users))
+    keys, moved = asyncio.run(achievement_keys(url))
+    with_quests = quests_exist(url)
+    if not with_quests:
+        print("note: no quests tables (engage.quests) in this schema: the quests scenario is skipped", flush=True)
+
+    results: dict[str, list[harness.WrkResult]] = {}
+    unlocked: list[tuple[int, int]] = []  # (unlocks, awards) per 'on' round
+    with tempfile.TemporaryDirectory() as tmp:
+        users_file, _, api_key = asyncio.run(run.fixtures(url, args.users, Path(tmp), tokens_wanted=0))
+        users = users_file.read_text().split()
+        if args.history:
+            asyncio.run(book_history(url, keys, args.history, len(users)))
+        print(f"database ready ({len(users):,} users) in {time.perf_counter() - started:.0f} s", flush=True)
+        # Each award scenario awards its own users (every third, or half without quests): a
+        # user never gains XP while achievements are off and then crosses nothing when they are
+        # back on, so each scenario's unlocks are what its own awards cross.
+        shares = 3 if with_quests else 2
+        slices = [users[n::shares] for n in range(shares)]
+        envs = []
+        for n, part in enumerate(slices):
+            path = Path(tmp) / f"users{n}.txt"
+            path.write_text("\n".join(part) + "\n")
+            envs.append({"XP_USERS": str(path), "XP_KEY": api_key})
+        base = f"http://127.0.0.1:{APP_PORT}"
+        baseline = f"http://127.0.0.1:{BASELINE_PORT}"
+        with (
+            harness.server(
+                harness.uvicorn("bench.baseline:app", BASELINE_PORT),
+                {**env, "DATABASE_URL": url},
+                f"{baseline}/award",
+                timeout=180,  # a busy machine imports slowly
+            ),
+            harness.server(
+                harness.uvicorn("src.app:create_app", APP_PORT, factory=True),
+                {**env, "DATABASE_URL": url},
+                f"{base}/health",
+                timeout=180,
+            ),
+        ):
+            scenarios: list[tuple[str, str, str, list[str] | None, bool, dict[str, str]]] = [
+                ("baseline: insert + update", baseline, "baseline.lua", None, False, {}),
+                ("award, nothing active", base, "engage_award.lua", [], False, envs[0]),
+                (f"award, {moved} achievements active", base, "engage_award.lua", keys, False, envs[1]),
+            ]
+            if with_quests:
+                scenarios.append(
+                    ("award, achievements + 10 quests per user", base, "engage_award.lua", keys, True, envs[2])
+                )
+            set_state(url, [], quests=False, users=slices[-1], quests_exist=with_quests)
+            harness.run_wrk("warm-up", baseline, "baseline.lua", duration=3, connections=args.connections)
+            harness.run_wrk("warm-up", base, "engage_award.lua", duration=3, connections=args.connections, env=envs[0])
+            for n in range(args.rounds):
+                for name, target, script, state, quests, wrk_env in scenarios:
+                    before = (
+                        set_state(url, state, quests=quests, users=slices[-1], quests_exist=with_quests)
+                        if state is not None
+                        else 0
+                    )
+                    result = harness.run_wrk(
+                        name, target, script, duration=args.duration, connections=args.connections, env=wrk_env
+                    )
+                    results.setdefault(name, []).append(result)
+                    if state:
+                        unlocked.append((unlocks(url) - before, result.requests))
+                    print(f"round {n + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99:.1f} ms", flush=True)
+            set_state(url, [], quests=False, users=slices[-1], quests_exist=with_quests)
+
+    medians = {name: run.median_run(r) for name, r in results.items()}
+    names = list(medians)
+    base_rps = medians[names[0]].rps
+    off = medians[names[1]]
+    on = medians[names[2]]
+    rounds = "; ".join(f"{name}: " + ", ".join(f"{r.rps:,.0f}" for r in results[name]) for name in names)
+    per_award = ", ".join(f"{u / max(a, 1):.2f}" for u, a in unlocked)
+    lines = [
+        harness.table(list(medians.values())),
+        "",
+        f"Median of {args.rounds} alternating rounds (req/s per round: {rounds}).",
+        f"Unlocks per award in the 'on' rounds: {per_award} (a user's early awards cross the low tiers).",
+        "",
+        f"- award with {moved} achievements active (that awards move) vs none, same run: "
+        f"**{on.rps / off.rps:.0%}** (target >= 80%)",
+    ]
+    if with_quests:
+        both = medians[names[3]]
+        lines.append(
+            f"- award with achievements and 10 quests per user vs none: **{both.rps / off.rps:.0%}** (target >= 80%)"
+        )
+    else:
+        lines.append("- quests: not in this schema, skipped (fill `activate_quests` in bench/engage.py)")
+    lines.append(
+        f"- vs the bare baseline: nothing active {off.rps / base_rps:.0%}, achievements active {on.rps / base_rps:.0%}"
+        + (f", with quests {medians[names[3]].rps / base_rps:.0%}" if with_quests else "")
+    )
+    report = "\n".join(lines)
+    print(report)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    header = (
+        f"\n## {stamp}{' — ' + args.label if args.label else ''}\n\n"
+        f"{len(users):,} users ({f'{args.history} awards each before the rounds' if args.history else 'new'}), "
+        f"{args.connections} connections, {args.duration} s per wrk run, wrk -t1, "
+        "one uvicorn worker per server.\n\n"
+    )
+    path = RESULTS / "engage.md"
+    if not path.exists():
+        path.write_text("# Engagement cost per award (bench/engage.py)\n")
+    with path.open("a") as handle:
+        handle.write(header + report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
