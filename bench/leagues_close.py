@@ -26,6 +26,7 @@ Results are appended to bench/results/leagues.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import random
 import sys
@@ -39,6 +40,9 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.xp_load import fresh_database
+from src.db import Database
+from src.leagues import jobs as leagues_jobs
+from src.settings import get_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "leagues.md"
 
@@ -69,6 +73,12 @@ select 'reality', u.id, case when u.n < {users} then 1 + (u.n / 30) % 6 else 1 +
 from bench_users u;
 analyze;
 """
+
+
+def _database(url: str) -> Database:
+    """The worker's kind of pool (src/db.py: jit off, the statement timeout), on the bench database."""
+    settings = get_settings()
+    return Database(dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url)))
 
 
 async def load(url: str, users: int, idle: int) -> str:
@@ -131,7 +141,9 @@ async def joins(pool: asyncpg.Pool, ids: list[uuid.UUID], seconds: float) -> flo
     return done / (time.perf_counter() - started)
 
 
-async def measure(url: str, season: str, connections: int, seconds: float) -> dict[str, float]:
+async def measure(
+    url: str, season: str, connections: int, seconds: float, cohorts: int, pause: float
+) -> dict[str, float]:
     pool = await asyncpg.create_pool(url, min_size=connections, max_size=connections)
     assert pool is not None
     try:
@@ -151,18 +163,23 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
         print(f"leagues.join alone (cyber, one commit each): {joins_rate:,.0f}/s")
 
         closer = await asyncpg.connect(url)
+        db = _database(url)
         stop = asyncio.Event()
         started = time.perf_counter()
         load_task = asyncio.create_task(awards(pool, ids, stop, None))
         pending = await closer.fetchval("select count(*) from leagues.pending")
-        results = await closer.fetchval("select leagues.close($1)", season)
+        timings: list[float] = []
+        # as the seasons cron runs it: batches of cohorts, each its own transaction
+        results = await leagues_jobs.close_season(db, season, cohorts=cohorts, pause=pause, timings=timings)
         close_s = time.perf_counter() - started
         stop.set()
         during = await load_task
         during_rate = during / (time.perf_counter() - started)
+        await db.close()
         print(
-            f"leagues.close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s;"
-            f" awards during it: {during_rate:,.0f}/s"
+            f"league close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
+            f" ({len(timings) - 1} batches of {cohorts:,} cohorts, {sum(timings):.1f} s in them, the longest"
+            f" {max(timings):.1f} s); awards during it: {during_rate:,.0f}/s"
         )
         started = time.perf_counter()
         await closer.fetchval("select seasons.close($1)", season)
@@ -178,6 +195,9 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
             "joins_rate": joins_rate,
             "during_rate": during_rate,
             "season_close_s": season_close_s,
+            "batches": float(len(timings) - 1),
+            "batch_s": sum(timings),
+            "longest_s": max(timings),
         }
     finally:
         await pool.close()
@@ -190,11 +210,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database", default="xpcore_bench_leagues")
+    parser.add_argument("--cohorts", type=int, default=leagues_jobs.COHORTS, help="cohorts per batch of the close")
+    parser.add_argument(
+        "--pause", type=float, default=leagues_jobs.YIELD, help="pause after each batch, as a share of its time"
+    )
     args = parser.parse_args()
     idle = args.users // 20 if args.idle is None else args.idle
     url = fresh_database(args.database)
     season = asyncio.run(load(url, args.users, idle))
-    figures = asyncio.run(measure(url, season, args.connections, args.seconds))
+    figures = asyncio.run(measure(url, season, args.connections, args.seconds, args.cohorts, args.pause))
     RESULTS.parent.mkdir(exist_ok=True)
     if not RESULTS.exists():
         RESULTS.write_text(
