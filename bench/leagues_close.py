@@ -26,8 +26,9 @@ Results are appended to bench/results/leagues.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
+import os
 import random
 import sys
 import time
@@ -76,9 +77,19 @@ analyze;
 
 
 def _database(url: str) -> Database:
-    """The worker's kind of pool (src/db.py: jit off, the statement timeout), on the bench database."""
+    """The worker's kind of pool (src/db.py: jit off, the statement timeout), on the bench
+    database, with one connection: every batch runs in the same backend, whose CPU time
+    `_cpu_seconds` reads."""
     settings = get_settings()
-    return Database(dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url)))
+    database = dataclasses.replace(settings.database, url=url, pool_min=1, pool_max=1)
+    return Database(dataclasses.replace(settings, database=database))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (the close's backend): the close's own
+    work, whatever else the shared machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(url: str, users: int, idle: int) -> str:
@@ -164,6 +175,8 @@ async def measure(
 
         closer = await asyncpg.connect(url)
         db = _database(url)
+        backend = int(await db.fetchval("select pg_backend_pid()"))
+        cpu_before = _cpu_seconds(backend)
         stop = asyncio.Event()
         started = time.perf_counter()
         load_task = asyncio.create_task(awards(pool, ids, stop, None))
@@ -172,6 +185,7 @@ async def measure(
         # as the seasons cron runs it: batches of cohorts, each its own transaction
         results = await leagues_jobs.close_season(db, season, cohorts=cohorts, pause=pause, timings=timings)
         close_s = time.perf_counter() - started
+        close_cpu = _cpu_seconds(backend) - cpu_before
         stop.set()
         during = await load_task
         during_rate = during / (time.perf_counter() - started)
@@ -179,7 +193,7 @@ async def measure(
         print(
             f"league close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
             f" ({len(timings) - 1} batches of {cohorts:,} cohorts, {sum(timings):.1f} s in them, the longest"
-            f" {max(timings):.1f} s); awards during it: {during_rate:,.0f}/s"
+            f" {max(timings):.1f} s; {close_cpu:.1f} CPU s in the backend); awards during it: {during_rate:,.0f}/s"
         )
         started = time.perf_counter()
         await closer.fetchval("select seasons.close($1)", season)
@@ -198,9 +212,18 @@ async def measure(
             "batches": float(len(timings) - 1),
             "batch_s": sum(timings),
             "longest_s": max(timings),
+            "close_cpu": close_cpu,
         }
     finally:
         await pool.close()
+
+
+HEADER = (
+    "| date (UTC) | members | cohorts | idle | league close s | its CPU s | batches x cohorts | longest batch s"
+    " | pause | results | awards/s seated | awards/s first XP | awards/s first XP during the close | ratio"
+    " | joins/s alone | waiting joins at the start | seasons.close s after | load after |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+)
 
 
 def main() -> None:
@@ -221,19 +244,15 @@ def main() -> None:
     figures = asyncio.run(measure(url, season, args.connections, args.seconds, args.cohorts, args.pause))
     RESULTS.parent.mkdir(exist_ok=True)
     if not RESULTS.exists():
-        RESULTS.write_text(
-            "# League close (bench/leagues_close.py)\n\n"
-            "| date (UTC) | members | cohorts | idle | leagues.close s | results | awards/s seated"
-            " | awards/s first XP | awards/s first XP during the close | ratio | joins/s alone"
-            " | waiting joins seated by the close | seasons.close s after |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-        )
+        RESULTS.write_text("# League close (bench/leagues_close.py)\n\n" + HEADER)
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
-        f"| {figures['close_s']:.1f} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
+        f"| {figures['close_s']:.1f} | {figures['close_cpu']:.1f} | {int(figures['batches'])} x {args.cohorts:,}"
+        f" | {figures['longest_s']:.1f} | {args.pause:g} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
         f"| {figures['quiet_rate']:,.0f} "
         f"| {figures['during_rate']:,.0f} | {figures['during_rate'] / figures['quiet_rate']:.0%} "
-        f"| {figures['joins_rate']:,.0f} | {int(figures['pending']):,} | {figures['season_close_s']:.1f} |\n"
+        f"| {figures['joins_rate']:,.0f} | {int(figures['pending']):,} | {figures['season_close_s']:.1f} "
+        f"| {os.getloadavg()[0]:.1f} |\n"
     )
     with RESULTS.open("a") as out:
         out.write(row)

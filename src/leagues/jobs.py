@@ -14,13 +14,14 @@ import time
 from src.db import Database
 from src.leagues import calls
 
-# Cohorts per batch: about 30,000 members, a second or so of work at most (docs/leagues.md).
-COHORTS = 1_000
+# Cohorts per batch: about 15,000 members, well under a second of work, a few seconds on a busy
+# machine: far from the pool's statement timeout (15 s; docs/leagues.md).
+COHORTS = 500
 # Pause after each batch, as a share of the batch's own time: the close takes at most about
 # 1 / (1 + YIELD) of one core and leaves the rest to the awards (2-core machine).
 YIELD = 0.5
 # Waiting first joins seated per transaction: each locks its tier's open cohort to its commit.
-SEATS = 500
+SEATS = 2_000
 
 
 async def close_season(

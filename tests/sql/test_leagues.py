@@ -423,6 +423,7 @@ async def test_a_close_in_batches_equals_one_close_and_refuses_late_joins(conn) 
             )
         )
         await savepoint.rollback()
+
     def same(rows: Any) -> Any:  # order-free: the idle rows of other tests' users have no rank
         return sorted(tuple(str(v) for v in r.values()) for r in rows) if isinstance(rows, list) else rows
 
@@ -474,9 +475,12 @@ async def test_waiting_joins_are_seated_in_order_filling_the_open_cohort_then_ne
         "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 6, '2000-01')", newcomer
     )
     await conn.fetchval("select leagues.join($1, 'cyber', $2)", current, newcomer)
-    assert await conn.fetchval(
-        "select (c.seq, m.seat)::text from leagues.members m join leagues.cohorts c on c.id = m.cohort_id"
-        " where m.season_id = $1 and m.mode = 'cyber' and m.user_id = $2",
-        current,
-        newcomer,
-    ) == "(4,6)"
+    assert (
+        await conn.fetchval(
+            "select (c.seq, m.seat)::text from leagues.members m join leagues.cohorts c on c.id = m.cohort_id"
+            " where m.season_id = $1 and m.mode = 'cyber' and m.user_id = $2",
+            current,
+            newcomer,
+        )
+        == "(4,6)"
+    )

@@ -14,8 +14,10 @@
 -- floor(demote_pct * n) demoted (promotion wins where the zones meet); a member with no XP left
 -- is demoted; no move above the top tier or below the bottom one. The rows go to
 -- leagues.results, the changed tiers to leagues.placements (a stayer keeps their row), one
--- `league_result` notification per member to the outbox (ordered by user, so its three
--- per-user indexes are written in order), and the coins of the tier's reward band
+-- `league_result` notification per live member to the outbox (ordered by user, so its per-user
+-- indexes are written in order; no dedupe key: it is written by the same statement as the
+-- member's results row, whose key (season, mode, user) makes it once, and the outbox's unique
+-- dedupe index was a fifth of the insert), and the coins of the tier's reward band
 -- (store.credit_coins, idempotent per season, mode and user). Placed users who earned nothing
 -- in the mode drop one tier (zone inactive; no notification).
 create or replace function leagues.close_batch(p_season text, p_cohorts integer default 1000)
@@ -119,12 +121,11 @@ begin
                    jsonb_build_object('season_id', p_season, 'mode', v_step.mode, 'tier', m.code, 'rank', m.rank,
                                       'members', m.n, 'xp', m.xp, 'move', m.move, 'next_tier', nt.code,
                                       'coins', m.coins),
-                   'league:' || p_season || ':' || v_step.mode
+                   null
             from moved m
             join tiers nt on nt.position = m.next_tier
             where m.live
             order by m.user_id
-            on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing
         ), paid as (
             -- coins by rank band: one idempotent credit per rewarded member (none by default)
             select store.credit_coins(m.user_id, m.coins, 'bonus', format('league:%s:%s:%s', p_season, v_step.mode, m.user_id),

@@ -14,8 +14,8 @@ last batch committed. The cohorts of a season and mode are walked in id order
 `leagues.results` drops its three foreign keys: each result row is derived from a member row
 (which references the season, the user and the cohort) or from a placement (which references
 the user), and the per-row checks were a third of the time of writing the results (1M rows:
-three index probes and a row lock on the user, season and cohort each). Roll-forward only:
-undoing this is a new revision.
+three index probes and a row lock on the user, season and cohort each), and its index by
+cohort, which nothing reads. Roll-forward only: undoing this is a new revision.
 """
 
 from src.migrations import roll_forward_only, run_sql
@@ -43,6 +43,7 @@ create index cohorts_by_season on leagues.cohorts (season_id, mode, id);
 alter table leagues.results drop constraint results_season_id_fkey;
 alter table leagues.results drop constraint results_user_id_fkey;
 alter table leagues.results drop constraint results_cohort_id_fkey;
+drop index leagues.results_cohort;
 """
 
 
