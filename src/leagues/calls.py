@@ -28,7 +28,7 @@ async def seat_pending(db: Database, limit: int) -> int:
     return int(await db.fetchval("select leagues.seat_pending($1)", limit))
 
 
-async def seasons_to_close(db: Database) -> list[str]:
+async def closes_due(db: Database) -> list[str]:
     """Ended seasons not closed yet, oldest first (the ones seasons.roll is about to close)."""
-    rows = await db.fetch("select id from xp.seasons where status <> 'closed' and ends_at <= now() order by id")
+    rows = await db.fetch("select leagues.closes_due() as id")
     return [r["id"] for r in rows]

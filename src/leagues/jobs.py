@@ -54,6 +54,6 @@ async def close_season(
 async def close_ended(db: Database) -> int:
     """The league close of every ended season not closed yet, batch by batch."""
     total = 0
-    for season_id in await calls.seasons_to_close(db):
-        total += await close_season(db, season_id)
+    for season_id in await calls.closes_due(db):
+        total += await close_season(db, season_id, cohorts=COHORTS, pause=YIELD)
     return total
