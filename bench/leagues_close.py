@@ -12,8 +12,11 @@ not play, who drop a tier), all set-based. Then:
    users already awarded (the hook does nothing: the award as before leagues); then
    `leagues.join` alone for `--seconds`, into cyber Bronze (no history: seated at once, the
    join's whole cost and one tier's lock from commit to commit);
-2. first-XP awards again while `leagues.close(season)` runs on another connection: the close's
-   time (it seats the waiting joins too), and the awards/s during it;
+2. first-XP awards again while the league close runs as the seasons cron drives it
+   (`src/leagues/jobs.py`: `leagues.close_batch` in batches of `--cohorts` cohorts, each its own
+   transaction on one worker-pool connection, a pause of `--pause` x each batch's time, then the
+   waiting joins seated): the close's wall time, its backend's CPU seconds (from /proc, the
+   close's own work on a shared machine), and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
    season closed and returns at once).
 

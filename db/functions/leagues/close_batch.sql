@@ -124,7 +124,7 @@ begin
                    null
             from moved m
             join tiers nt on nt.position = m.next_tier
-            where m.live
+            where m.live and m.code is not null  -- no text for a tier an operator removed
             order by m.user_id
         ), paid as (
             -- coins by rank band: one idempotent credit per rewarded member (none by default)
