@@ -13,8 +13,8 @@ not play, who drop a tier), all set-based. Then:
    `leagues.join` alone for `--seconds`, into cyber Bronze (no history: seated at once, the
    join's whole cost and one tier's lock from commit to commit);
 2. first-XP awards again while the league close runs as the seasons cron drives it
-   (`src/leagues/jobs.py`: `leagues.close_batch` in batches of `--cohorts` cohorts, each its own
-   transaction on one worker-pool connection, a pause of `--pause` x each batch's time, then the
+   (`src/leagues/jobs.py`: `leagues.close_batch` in batches, the first of `--cohorts` cohorts,
+   then sized to about 2 s each, each its own transaction on one worker-pool connection, a pause of `--pause` x each batch's time, then the
    waiting joins seated): the close's wall time, its backend's CPU seconds (from /proc, the
    close's own work on a shared machine), and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
@@ -195,7 +195,7 @@ async def measure(
         await db.close()
         print(
             f"league close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
-            f" ({len(timings) - 1} batches of {cohorts:,} cohorts, {sum(timings):.1f} s in them, the longest"
+            f" ({len(timings) - 1} batches from {cohorts:,} cohorts on, {sum(timings):.1f} s in them, the longest"
             f" {max(timings):.1f} s; {close_cpu:.1f} CPU s in the backend); awards during it: {during_rate:,.0f}/s"
         )
         started = time.perf_counter()
@@ -222,7 +222,7 @@ async def measure(
 
 
 HEADER = (
-    "| date (UTC) | members | cohorts | idle | league close s | its CPU s | batches x cohorts | longest batch s"
+    "| date (UTC) | members | cohorts | idle | league close s | its CPU s | batches x first size | longest batch s"
     " | pause | results | awards/s seated | awards/s first XP | awards/s first XP during the close | ratio"
     " | joins/s alone | waiting joins at the start | seasons.close s after | load after |\n"
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database", default="xpcore_bench_leagues")
-    parser.add_argument("--cohorts", type=int, default=leagues_jobs.COHORTS, help="cohorts per batch of the close")
+    parser.add_argument("--cohorts", type=int, default=leagues_jobs.COHORTS, help="cohorts in the close's first batch")
     parser.add_argument(
         "--pause", type=float, default=leagues_jobs.YIELD, help="pause after each batch, as a share of its time"
     )

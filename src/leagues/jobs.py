@@ -14,9 +14,13 @@ import time
 from src.db import Database
 from src.leagues import calls
 
-# Cohorts per batch: about 15,000 members, well under a second of work, a few seconds on a busy
-# machine: far from the pool's statement timeout (15 s; docs/leagues.md).
+# Cohorts per batch to start with: about 15,000 members, under a second of work on a quiet
+# machine. The driver then sizes each batch to take about TARGET_S (between MIN and MAX cohorts):
+# a busy machine gets smaller batches, far from the pool's statement timeout (15 s), which a
+# fixed 500 came within 3 s of at 1M members with the machine at load 17 (docs/leagues.md).
 COHORTS = 500
+TARGET_S = 2.0
+MIN_COHORTS, MAX_COHORTS = 50, 2_000
 # Pause after each batch, as a share of the batch's own time: the close takes at most about
 # 1 / (1 + YIELD) of one core and leaves the rest to the awards (2-core machine).
 YIELD = 0.5
@@ -32,8 +36,9 @@ async def close_season(
     pause: float = YIELD,
     timings: list[float] | None = None,
 ) -> int:
-    """Drive one season's league close to its end; returns the results written. `timings`, if
-    given, receives each batch's seconds (bench/leagues_close.py)."""
+    """Drive one season's league close to its end, starting with batches of `cohorts` cohorts,
+    resized after each to take about TARGET_S; returns the results written. `timings`, if given,
+    receives each batch's seconds (bench/leagues_close.py)."""
     total = 0
     while True:
         started = time.perf_counter()
@@ -46,6 +51,8 @@ async def close_season(
         total += rows
         if pause > 0:
             await asyncio.sleep(pause * took)
+        if rows > 0:  # a step that only ends a phase says nothing about the batch size
+            cohorts = max(MIN_COHORTS, min(MAX_COHORTS, round(cohorts * TARGET_S / max(took, 0.05))))
     while await calls.seat_pending(db, SEATS) == SEATS:
         pass
     return total

@@ -67,6 +67,8 @@ async def test_the_roll_job_closes_the_leagues_in_batches_before_the_season(
         return await real(*args, **{**kwargs, "timings": batches})
 
     monkeypatch.setattr(leagues_jobs, "COHORTS", 1)
+    monkeypatch.setattr(leagues_jobs, "MIN_COHORTS", 1)
+    monkeypatch.setattr(leagues_jobs, "MAX_COHORTS", 1)
     monkeypatch.setattr(leagues_jobs, "YIELD", 0.0)
     monkeypatch.setattr(leagues_jobs, "close_season", counted)
     try:

@@ -7,9 +7,11 @@ Create Date: 2026-12-03 12:00:00 UTC
 `leagues.closing` is the progress cursor of a close that has begun and not ended, one row per
 (season, mode): the phase (the cohorts, then the placed users who did not play) and how far it
 got. `leagues.close_batch` advances it one batch per transaction, so a close of a million
-members is a few dozen short transactions the awards run between, and a crash resumes where the
+members is about 140 short transactions the awards run between, and a crash resumes where the
 last batch committed. The cohorts of a season and mode are walked in id order
-(`cohorts_by_season`).
+(`cohorts_by_season`), and the first joins that waited for a close are seated oldest first, a
+batch at a time (`pending_by_time`: a close of a million members with awards running left a
+quarter of a million of them).
 
 `leagues.results` drops its three foreign keys: each result row is derived from a member row
 (which references the season, the user and the cohort) or from a placement (which references
@@ -39,6 +41,8 @@ create table leagues.closing (
 comment on table leagues.closing is 'League closes under way: the progress cursor of each (season, mode), deleted when its close is recorded in leagues.closes';
 
 create index cohorts_by_season on leagues.cohorts (season_id, mode, id);
+-- the waiting joins, oldest first: leagues.seat_pending takes them a batch at a time
+create index pending_by_time on leagues.pending (at);
 
 alter table leagues.results drop constraint results_season_id_fkey;
 alter table leagues.results drop constraint results_user_id_fkey;
