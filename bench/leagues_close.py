@@ -13,10 +13,11 @@ not play, who drop a tier), all set-based. Then:
    `leagues.join` alone for `--seconds`, into cyber Bronze (no history: seated at once, the
    join's whole cost and one tier's lock from commit to commit);
 2. first-XP awards again while the league close runs as the seasons cron drives it
-   (`src/leagues/jobs.py`: `leagues.close_batch` in batches, the first of `--cohorts` cohorts,
-   then sized to about 2 s each, each its own transaction on one worker-pool connection, a pause of `--pause` x each batch's time, then the
-   waiting joins seated): the close's wall time, its backend's CPU seconds (from /proc, the
-   close's own work on a shared machine), and the awards/s during it;
+   (`src/leagues/jobs.py`: `leagues.close_batch` in batches, the first of `--cohorts`
+   cohorts, then sized to about 2 s each, each its own transaction on one worker-pool
+   connection, a pause of `--pause` x each batch's time, then the waiting joins seated): the
+   close's wall time, its backend's CPU seconds (from /proc, the close's own work on a shared
+   machine), and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
    season closed and returns at once).
 
