@@ -41,6 +41,9 @@ declare
     v_paid bigint;
     v_rows bigint := 0;
 begin
+    -- one batch of a season at a time (two drivers, or a driver and seasons.close): the second
+    -- waits here and then sees the first's cursor, or its end in leagues.closes
+    perform pg_advisory_xact_lock(hashtext('leagues.close_batch'), hashtext(p_season));
     insert into leagues.closing (season_id, mode)
     select p_season, m.mode from (values ('reality'), ('cyber')) m (mode)
     where not exists (select from leagues.closes c where c.season_id = p_season and c.mode = m.mode)
