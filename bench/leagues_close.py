@@ -12,8 +12,12 @@ not play, who drop a tier), all set-based. Then:
    users already awarded (the hook does nothing: the award as before leagues); then
    `leagues.join` alone for `--seconds`, into cyber Bronze (no history: seated at once, the
    join's whole cost and one tier's lock from commit to commit);
-2. first-XP awards again while `leagues.close(season)` runs on another connection: the close's
-   time (it seats the waiting joins too), and the awards/s during it;
+2. first-XP awards again while the league close runs as the seasons cron drives it
+   (`src/leagues/jobs.py`: `leagues.close_batch` in batches, the first of `--cohorts`
+   cohorts, then sized to about 2 s each, each its own transaction on one worker-pool
+   connection, a pause of `--pause` x each batch's time, then the waiting joins seated): the
+   close's wall time, its backend's CPU seconds (from /proc, the close's own work on a shared
+   machine), and the awards/s during it;
 3. `seasons.close(season)` after it (the board's final standings; its league part finds the
    season closed and returns at once).
 
@@ -27,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
 import random
 import sys
 import time
@@ -39,6 +45,9 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.xp_load import fresh_database
+from src.db import Database
+from src.leagues import jobs as leagues_jobs
+from src.settings import get_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "leagues.md"
 
@@ -69,6 +78,22 @@ select 'reality', u.id, case when u.n < {users} then 1 + (u.n / 30) % 6 else 1 +
 from bench_users u;
 analyze;
 """
+
+
+def _database(url: str) -> Database:
+    """The worker's kind of pool (src/db.py: jit off, the statement timeout), on the bench
+    database, with one connection: every batch runs in the same backend, whose CPU time
+    `_cpu_seconds` reads."""
+    settings = get_settings()
+    database = dataclasses.replace(settings.database, url=url, pool_min=1, pool_max=1)
+    return Database(dataclasses.replace(settings, database=database))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (the close's backend): the close's own
+    work, whatever else the shared machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(url: str, users: int, idle: int) -> str:
@@ -131,7 +156,9 @@ async def joins(pool: asyncpg.Pool, ids: list[uuid.UUID], seconds: float) -> flo
     return done / (time.perf_counter() - started)
 
 
-async def measure(url: str, season: str, connections: int, seconds: float) -> dict[str, float]:
+async def measure(
+    url: str, season: str, connections: int, seconds: float, cohorts: int, pause: float
+) -> dict[str, float]:
     pool = await asyncpg.create_pool(url, min_size=connections, max_size=connections)
     assert pool is not None
     try:
@@ -151,18 +178,26 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
         print(f"leagues.join alone (cyber, one commit each): {joins_rate:,.0f}/s")
 
         closer = await asyncpg.connect(url)
+        db = _database(url)
+        backend = int(await db.fetchval("select pg_backend_pid()"))
+        cpu_before = _cpu_seconds(backend)
         stop = asyncio.Event()
         started = time.perf_counter()
         load_task = asyncio.create_task(awards(pool, ids, stop, None))
         pending = await closer.fetchval("select count(*) from leagues.pending")
-        results = await closer.fetchval("select leagues.close($1)", season)
+        timings: list[float] = []
+        # as the seasons cron runs it: batches of cohorts, each its own transaction
+        results = await leagues_jobs.close_season(db, season, cohorts=cohorts, pause=pause, timings=timings)
         close_s = time.perf_counter() - started
+        close_cpu = _cpu_seconds(backend) - cpu_before
         stop.set()
         during = await load_task
         during_rate = during / (time.perf_counter() - started)
+        await db.close()
         print(
-            f"leagues.close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s;"
-            f" awards during it: {during_rate:,.0f}/s"
+            f"league close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
+            f" ({len(timings) - 1} batches from {cohorts:,} cohorts on, {sum(timings):.1f} s in them, the longest"
+            f" {max(timings):.1f} s; {close_cpu:.1f} CPU s in the backend); awards during it: {during_rate:,.0f}/s"
         )
         started = time.perf_counter()
         await closer.fetchval("select seasons.close($1)", season)
@@ -178,9 +213,21 @@ async def measure(url: str, season: str, connections: int, seconds: float) -> di
             "joins_rate": joins_rate,
             "during_rate": during_rate,
             "season_close_s": season_close_s,
+            "batches": float(len(timings) - 1),
+            "batch_s": sum(timings),
+            "longest_s": max(timings),
+            "close_cpu": close_cpu,
         }
     finally:
         await pool.close()
+
+
+HEADER = (
+    "| date (UTC) | members | cohorts | idle | league close s | its CPU s | batches x first size | longest batch s"
+    " | pause | results | awards/s seated | awards/s first XP | awards/s first XP during the close | ratio"
+    " | joins/s alone | waiting joins at the start | seasons.close s after | load after |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+)
 
 
 def main() -> None:
@@ -190,26 +237,26 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database", default="xpcore_bench_leagues")
+    parser.add_argument("--cohorts", type=int, default=leagues_jobs.COHORTS, help="cohorts in the close's first batch")
+    parser.add_argument(
+        "--pause", type=float, default=leagues_jobs.YIELD, help="pause after each batch, as a share of its time"
+    )
     args = parser.parse_args()
     idle = args.users // 20 if args.idle is None else args.idle
     url = fresh_database(args.database)
     season = asyncio.run(load(url, args.users, idle))
-    figures = asyncio.run(measure(url, season, args.connections, args.seconds))
+    figures = asyncio.run(measure(url, season, args.connections, args.seconds, args.cohorts, args.pause))
     RESULTS.parent.mkdir(exist_ok=True)
     if not RESULTS.exists():
-        RESULTS.write_text(
-            "# League close (bench/leagues_close.py)\n\n"
-            "| date (UTC) | members | cohorts | idle | leagues.close s | results | awards/s seated"
-            " | awards/s first XP | awards/s first XP during the close | ratio | joins/s alone"
-            " | waiting joins seated by the close | seasons.close s after |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-        )
+        RESULTS.write_text("# League close (bench/leagues_close.py)\n\n" + HEADER)
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
-        f"| {figures['close_s']:.1f} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
+        f"| {figures['close_s']:.1f} | {figures['close_cpu']:.1f} | {int(figures['batches'])} x {args.cohorts:,}"
+        f" | {figures['longest_s']:.1f} | {args.pause:g} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
         f"| {figures['quiet_rate']:,.0f} "
         f"| {figures['during_rate']:,.0f} | {figures['during_rate'] / figures['quiet_rate']:.0%} "
-        f"| {figures['joins_rate']:,.0f} | {int(figures['pending']):,} | {figures['season_close_s']:.1f} |\n"
+        f"| {figures['joins_rate']:,.0f} | {int(figures['pending']):,} | {figures['season_close_s']:.1f} "
+        f"| {os.getloadavg()[0]:.1f} |\n"
     )
     with RESULTS.open("a") as out:
         out.write(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from src.db import database
+from src.leagues import jobs as leagues_jobs
 from src.platform.cron import once_per_tick
 from src.seasons import calls
 
@@ -39,5 +40,9 @@ async def rebuild_ranks(ctx: Any, season_id: str | None = None) -> int:
 
 @once_per_tick
 async def roll_seasons(ctx: Any) -> int:
-    """Open this month's and next month's seasons and close ended ones (freezes standings)."""
-    return await calls.roll(database(ctx))
+    """Open this month's and next month's seasons and close ended ones (freezes standings).
+    Their league closes run first, in batches of short transactions (src/leagues/jobs.py), so
+    seasons.close finds them done."""
+    db = database(ctx)
+    await leagues_jobs.close_ended(db)
+    return await calls.roll(db)

@@ -136,6 +136,12 @@ async def test_the_close_matches_a_brute_force_computation_of_the_rules(conn) ->
                 for user, value in _expected(members, tier, params, top=6).items():
                     expected[(mode, user)] = value
                     tiers_of[(mode, user)] = tier
+        if trial % 2:
+            # as the seasons cron runs it: small batches, each resuming from the cursor
+            batches = 0
+            while await conn.fetchval("select leagues.close_batch($1, 3)", season) is not None:
+                batches += 1
+            assert batches > 5 and not await conn.fetchval("select count(*) from leagues.closing")
         await conn.fetchval("select seasons.close($1)", season)
         rows = await conn.fetch(
             "select mode, user_id, tier, rank, zone, next_tier, move from leagues.results"
@@ -353,3 +359,128 @@ async def test_my_league_shows_the_zones_the_close_would_apply(conn) -> None:
     mine = await conn.fetchval("select leagues.me('reality', $1)", small[0])
     # ceil(0.7 * 9) = 7 up; floor(0.5 * 9) = 4 down would start at 6: promotion wins where they meet
     assert mine["promotion"] == {"from_rank": 1, "to_rank": 7} and mine["demotion"] == {"from_rank": 8, "to_rank": 9}
+
+
+async def test_a_close_in_batches_equals_one_close_and_refuses_late_joins(conn) -> None:
+    """Batches of one cohort (and 30 idle users), each resuming from leagues.closing, write the
+    same results, placements, notifications and coins as one leagues.close; once the close has
+    begun, a late first XP into that season joins no cohort."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    await conn.execute(
+        "insert into leagues.rewards (mode, position, from_rank, to_rank, coins) values ('reality', 2, 1, 1, 40)"
+    )
+    outcomes = []
+    for how in ("one", "batches"):
+        savepoint = conn.transaction()
+        await savepoint.start()
+        season = await _ended_season(conn, 3)
+        rng = random.Random(5)
+        for seq in range(1, 6):
+            users = await _users(conn, rng.choice([9, 10, 25, 30]))
+            await _cohort(conn, season, "reality", 2, seq, [(u, rng.choice([0, 5, 10]), start) for u in users])
+        idle = await _users(conn, 70)
+        await conn.executemany(
+            "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 3, '2000-01')",
+            [(u,) for u in idle],
+        )
+        if how == "one":
+            written = await conn.fetchval("select leagues.close($1)", season)
+        else:
+            written, steps = 0, 0
+            while (rows := await conn.fetchval("select leagues.close_batch($1, 1)", season)) is not None:
+                written += rows
+                steps += 1
+                if steps == 2:
+                    late = (await _users(conn, 1))[0]
+                    assert await conn.fetchval("select leagues.join($1, 'reality', $2)", season, late) is None
+            assert steps >= 5 + 3
+        assert await conn.fetchval("select leagues.close_batch($1, 1)", season) is None
+        assert await conn.fetchval("select leagues.close($1)", season) == 0
+        outcomes.append(
+            (
+                written,
+                await conn.fetch(
+                    "select mode, rank, xp, zone, move, tier, next_tier, coins, members from leagues.results"
+                    " where season_id = $1 order by mode, cohort_id, rank, xp, zone",
+                    season,
+                ),
+                await conn.fetch(
+                    "select r.rank, o.title, o.body, o.data - 'season_id' as data from notify.outbox o"
+                    " join leagues.results r on r.user_id = o.user_id and r.season_id = $1 and r.mode = 'reality'"
+                    " where o.kind = 'league_result' and o.data->>'season_id' = $1 order by r.cohort_id, r.rank, o.body",
+                    season,
+                ),
+                await conn.fetchval(
+                    "select coalesce(sum(w.balance), 0) from store.wallets w"
+                    " join leagues.results r on r.user_id = w.user_id and r.season_id = $1",
+                    season,
+                ),
+                await conn.fetch(
+                    "select p.tier, count(*) from leagues.placements p join leagues.results r"
+                    " on r.user_id = p.user_id and r.mode = p.mode and r.season_id = $1 group by 1 order by 1",
+                    season,
+                ),
+            )
+        )
+        await savepoint.rollback()
+
+    def same(rows: Any) -> Any:  # order-free: the idle rows of other tests' users have no rank
+        return sorted(tuple(str(v) for v in r.values()) for r in rows) if isinstance(rows, list) else rows
+
+    assert [same(part) for part in outcomes[0]] == [same(part) for part in outcomes[1]]
+    assert outcomes[0][0] > 70 and outcomes[0][3] == 5 * 40  # the first of each cohort is paid
+
+
+async def test_waiting_joins_are_seated_in_order_filling_the_open_cohort_then_new_ones(conn) -> None:
+    """leagues.seat_pending, set-based: the tier's open cohort gets the oldest waiting joins,
+    the rest fill new cohorts of the tier's size in the order they came."""
+    await conn.fetchval("select seasons.roll()")
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    await conn.execute("delete from leagues.members where season_id = $1 and mode = 'cyber' and tier = 6", current)
+    await conn.execute("delete from leagues.openings where season_id = $1 and mode = 'cyber' and tier = 6", current)
+    await conn.execute("delete from leagues.cohorts where season_id = $1 and mode = 'cyber' and tier = 6", current)
+    await conn.execute("delete from leagues.pending")
+    early = await _users(conn, 25)
+    await conn.executemany(
+        "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 6, '2000-01')",
+        [(u,) for u in early],
+    )
+    for user in early:  # Master cyber, seated at once: an open cohort with 5 seats left
+        await conn.fetchval("select leagues.join($1, 'cyber', $2)", current, user)
+    waiting = await _users(conn, 70)
+    await conn.executemany(
+        "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 6, '2000-01')",
+        [(u,) for u in waiting],
+    )
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    await conn.executemany(
+        "insert into leagues.pending (season_id, mode, user_id, at) values ($1, 'cyber', $2, $3)",
+        [(current, u, base + timedelta(seconds=n)) for n, u in enumerate(waiting)],
+    )
+    assert await conn.fetchval("select leagues.seat_pending(40)") == 40
+    assert await conn.fetchval("select leagues.seat_pending()") == 30
+    assert not await conn.fetchval("select count(*) from leagues.pending")
+    rows = await conn.fetch(
+        "select m.user_id, c.seq, m.seat, c.members, c.capacity from leagues.members m"
+        " join leagues.cohorts c on c.id = m.cohort_id"
+        " where m.season_id = $1 and m.mode = 'cyber' and m.tier = 6 order by c.seq, m.seat",
+        current,
+    )
+    assert [r["user_id"] for r in rows] == early + waiting  # in the order they came
+    assert [(r["seq"], r["seat"]) for r in rows] == [(1 + k // 30, 1 + k % 30) for k in range(95)]
+    assert {(r["seq"], r["members"]) for r in rows} == {(1, 30), (2, 30), (3, 30), (4, 5)}
+    # the next join takes the next seat of the last cohort
+    newcomer = (await _users(conn, 1))[0]
+    await conn.execute(
+        "insert into leagues.placements (mode, user_id, tier, season_id) values ('cyber', $1, 6, '2000-01')", newcomer
+    )
+    await conn.fetchval("select leagues.join($1, 'cyber', $2)", current, newcomer)
+    assert (
+        await conn.fetchval(
+            "select (c.seq, m.seat)::text from leagues.members m join leagues.cohorts c on c.id = m.cohort_id"
+            " where m.season_id = $1 and m.mode = 'cyber' and m.user_id = $2",
+            current,
+            newcomer,
+        )
+        == "(4,6)"
+    )

@@ -8,8 +8,9 @@
 -- lock is held to the award's commit, so a tier's first joins of a season queue behind each
 -- other (docs/leagues.md, Concurrency). While the previous season's close is still to come and
 -- would decide the tier (the user has a placement, or played it), the join waits in
--- leagues.pending for leagues.seat_pending. Returns the cohort id, or null (already a member,
--- waiting, or no tiers for the mode).
+-- leagues.pending for leagues.seat_pending. A first XP booked into a season whose league close
+-- has begun (leagues.closing) or ended joins no cohort. Returns the cohort id, or null (already
+-- a member, waiting, too late, or no tiers for the mode).
 create or replace function leagues.join(p_season text, p_mode text, p_user_id uuid)
 returns bigint
 language plpgsql
@@ -25,6 +26,12 @@ declare
 begin
     perform from leagues.members where season_id = p_season and mode = p_mode and user_id = p_user_id;
     if found then
+        return null;
+    end if;
+    -- A late first XP (booked at a time in an ended season) after that season's league close
+    -- began: its cohorts are being frozen, so it joins none.
+    if exists (select from leagues.closing c where c.season_id = p_season and c.mode = p_mode)
+       or exists (select from leagues.closes c where c.season_id = p_season and c.mode = p_mode) then
         return null;
     end if;
     -- The previous season's close decides this user's tier and has not run yet (a month's first
