@@ -278,7 +278,8 @@ AREAS = {
     "payments": "Coin packs paid with Razorpay: orders, verified checkout and the signed webhook.",
     "notifications": "The in-app feed, push devices and admin broadcasts.",
     "achievements": "Achievements with tiers: your progress, a user's public unlocks; operators edit the rules.",
-    "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, coins.",
+    "quests": "Daily and weekly quests drawn per user from a pool: your progress and when each expires.",
+    "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, quests, coins.",
 }
 
 

@@ -6,7 +6,12 @@ answer); they receive the database as the `db` dependency (src/app.py).
 
 from src.auth.routes import ApiKeysController, AuthController, JWKSController, OAuthController
 from src.challenges.routes import ChallengeAdminController, ChallengesController
-from src.engagement.routes import AchievementAdminController, UserAchievementsController
+from src.engagement.routes import (
+    AchievementAdminController,
+    QuestAdminController,
+    UserAchievementsController,
+    UserQuestsController,
+)
 from src.leagues.routes import LeaguesController
 from src.notifications.routes import NotificationsController
 from src.platform.routes import HealthController
@@ -32,4 +37,6 @@ ROUTES: list[type] = [
     ChallengeAdminController,
     UserAchievementsController,
     AchievementAdminController,
+    UserQuestsController,
+    QuestAdminController,
 ]
