@@ -279,7 +279,9 @@ AREAS = {
     "notifications": "The in-app feed, push devices and admin broadcasts.",
     "achievements": "Achievements with tiers: your progress, a user's public unlocks; operators edit the rules.",
     "quests": "Daily and weekly quests drawn per user from a pool: your progress and when each expires.",
-    "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, quests, coins.",
+    "admin": (
+        "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, quests, coins."
+    ),
 }
 
 

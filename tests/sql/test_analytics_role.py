@@ -17,6 +17,7 @@ VIEWS = [
     "achievement_unlocks",
     "league_populations",
     "league_moves",
+    "quest_completion",
 ]
 
 
