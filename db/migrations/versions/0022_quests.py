@@ -79,10 +79,15 @@ create table engage.quest_assignments (
     reward_event_id bigint,  -- the ledger row (source quest) that paid its XP
     primary key (user_id, quest_id, period_key),
     check (expires_at > starts_at)
-);
--- The award hook's one probe: the user's rows whose period has not ended.
+) with (fillfactor = 60);
+-- Every award that moves a quest updates its row (value, completed_at: no indexed column), so
+-- pages keep room for the new version on the same page (a HOT update: no index entries, the
+-- old version pruned on the next visit). With the default 100 nearly no update was HOT.
+-- The award hook's one probe: the user's rows whose period has not ended. No index leads with
+-- quest_id: the hook's update by primary key must not be planned on one (a generic plan chose
+-- it over the key before the table had statistics); retiring a quest and the analytics view
+-- read the whole table, and are rare.
 create index quest_assignments_current on engage.quest_assignments (user_id, expires_at);
-create index quest_assignments_quest on engage.quest_assignments (quest_id, period_key);
 """
 
 
