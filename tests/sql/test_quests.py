@@ -410,3 +410,14 @@ async def test_progress_is_what_the_ledger_implies_after_any_sequence(conn, step
             elif value < n and steps[value][0] != "replay":  # the same key again: a replay, not a new event
                 await book(*steps[value], f"{user}:k{value}")
         await _check(conn, user)
+
+
+async def test_the_seed_adds_missing_quests_only(conn) -> None:
+    shipped = await conn.fetchval("select count(*) from engage.quests where key like 'daily-%' or key like 'weekly-%'")
+    assert shipped >= 10 and await conn.fetchval("select engage.seed_quests()") == 0  # all there: nothing added
+    await conn.execute("update engage.quests set active = true, reward_xp = 1 where key = 'daily-run-5k'")
+    await conn.execute("delete from engage.quests where key = 'weekly-ctf-2'")
+    assert await conn.fetchval("select engage.seed_quests()") == 1
+    kept = await conn.fetchrow("select active, reward_xp from engage.quests where key = 'daily-run-5k'")
+    assert (kept["active"], kept["reward_xp"]) == (True, 1)  # an operator's edit stays
+    assert await conn.fetchval("select active from engage.quests where key = 'weekly-ctf-2'") is False

@@ -1,9 +1,11 @@
 -- drop: drop function if exists engage.seed_quests();
 -- The shipped quest pool, daily and weekly, for a fitness ("reality") and a coding-game
--- ("cyber") product. db/after_migrate.sql runs it on first install only (no quest yet), so
--- operators' later edits stay; each goes through engage.quest_upsert, the checks the admin API
--- uses. They ship inactive, as the achievements do: an active quest is drawn for every user, and
--- its reward is XP, so an operator turns on those that fit the product. Returns how many.
+-- ("cyber") product. db/after_migrate.sql runs it on first install (no quest yet), and
+-- `xpcore seed quests` whenever asked: it adds only the keys not there yet, so operators' edits
+-- (and the quests they turned on) stay. Each goes through engage.quest_upsert, the checks the
+-- admin API uses. They ship inactive, as the achievements do: an active quest is drawn for every
+-- user, and its reward is XP, so an operator turns on those that fit the product. Returns how
+-- many it added.
 create or replace function engage.seed_quests()
 returns integer
 language plpgsql
@@ -41,6 +43,7 @@ begin
         ('weekly-bugs-5', 'Bug Sweep', 'Fix 5 bugs this week.', 'bug', 'weekly', 'cyber', 'activity_units', '{"activity":"bug_fixed"}', 5, 200, 10),
         ('weekly-ctf-2', 'Flag Week', 'Capture 2 CTF flags this week.', 'flag', 'weekly', 'cyber', 'activity_units', '{"activity":"ctf_flag"}', 2, 250, 15)
     ) as s(key, name, description, icon, period, mode, kind, params, target, xp, coins)
+              where not exists (select from engage.quests q where q.key = s.key)
     loop
         perform engage.quest_upsert(v);
         v_count := v_count + 1;
