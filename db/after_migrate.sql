@@ -50,6 +50,10 @@ grant execute on function
     engage.public_for(text),
     engage.streak_check_in(uuid, text),
     engage.streaks_for(uuid),
+    engage.quest_admin_list(),
+    engage.quest_deactivate(text),
+    engage.quest_upsert(jsonb),
+    engage.quests_for(uuid),
     engage.upsert(jsonb),
     leagues.me(text, uuid),
     leagues.tiers(text),
@@ -92,12 +96,13 @@ grant execute on function
     xp.profile(uuid)
 to xpcore_api;
 
--- Reference data: the default activities, layers, level curve, store catalog and achievements.
+-- Reference data: the default activities, layers, level curve, store catalog, achievements and quests.
 select xp.seed_activities() where not exists (select from xp.activity_types);
 select xp.seed_layers() where not exists (select from xp.layers);
 select xp.generate_curve('default', 100) where not exists (select from xp.level_curve);
 select store.seed() where not exists (select from store.items) and not exists (select from store.coin_packs);
 select engage.seed() where not exists (select from engage.achievements);
+select engage.seed_quests() where not exists (select from engage.quests);
 
 -- Ledger partitions: two months back, six ahead (a daily job keeps extending them).
 select xp.ensure_ledger_partitions(now() - interval '2 months', 6);

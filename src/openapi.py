@@ -280,7 +280,10 @@ AREAS = {
     "live": "Server-Sent Events: your new notifications and rank changes, a board's top on each snapshot.",
     "achievements": "Achievements with tiers: your progress, a user's public unlocks; operators edit the rules.",
     "streaks": "Daily streaks per mode in your time zone: current and longest run, freezes, the check-in.",
-    "admin": "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, coins.",
+    "quests": "Daily and weekly quests drawn per user from a pool: your progress and when each expires.",
+    "admin": (
+        "Operators' endpoints (role admin): activities, adjustments, API keys, challenges, achievements, quests, coins."
+    ),
 }
 
 

@@ -6,7 +6,13 @@ answer); they receive the database as the `db` dependency (src/app.py).
 
 from src.auth.routes import ApiKeysController, AuthController, JWKSController, OAuthController
 from src.challenges.routes import ChallengeAdminController, ChallengesController
-from src.engagement.routes import AchievementAdminController, StreaksController, UserAchievementsController
+from src.engagement.routes import (
+    AchievementAdminController,
+    QuestAdminController,
+    StreaksController,
+    UserAchievementsController,
+    UserQuestsController,
+)
 from src.leagues.routes import LeaguesController
 from src.live.routes import LiveController
 from src.notifications.routes import NotificationsController
@@ -35,4 +41,6 @@ ROUTES: list[type] = [
     UserAchievementsController,
     AchievementAdminController,
     StreaksController,
+    UserQuestsController,
+    QuestAdminController,
 ]

@@ -105,6 +105,14 @@ def store() -> None:
     asyncio.run(_run(seed_store))
 
 
+@seed.command(name="quests", help="The shipped quests, inactive, that are not there yet (never changes existing ones).")
+def quests() -> None:
+    async def seed_quests(db: Database) -> int:
+        return int(await db.fetchval("select engage.seed_quests()"))
+
+    asyncio.run(_run(seed_quests))
+
+
 @seed.command(name="activities", help="The shipped activity types (upsert by key).")
 def activities() -> None:
     asyncio.run(_run(seed_activities))

@@ -130,3 +130,62 @@ class StreakCheckIn(Answer):
 
     counted: bool
     streak: Streak
+
+
+# Quests (docs/engagement.md, Quests): daily and weekly goals drawn from a pool per user.
+
+QuestKind = Literal["total_xp", "mode_xp", "activity_events", "activity_units", "challenges_completed"]
+QuestPeriod = Literal["daily", "weekly"]
+
+
+class QuestGoal(Answer):
+    """What completes a quest: events of the period add to `kind` (params: `activity`) up to `target`."""
+
+    kind: QuestKind
+    params: dict[str, Any]
+    target: float
+
+
+class QuestFace(Answer):
+    """What every view of a quest shows: who it is, its period and what it pays."""
+
+    key: str
+    name: str
+    description: str
+    icon: str | None
+    period: QuestPeriod
+    mode: Mode | None
+    goal: QuestGoal
+    reward_xp: int
+    reward_coins: int
+
+
+class QuestDefinition(QuestFace):
+    """A quest of the pool as operators define it (`engage.quest_json`); `weight` is its share of the draw."""
+
+    weight: float
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Quest(QuestFace):
+    """One of the caller's quests of the current period: `progress` toward the goal's target,
+    `percent` (100 once completed), and when the period ends (`expires_at`, local midnight)."""
+
+    period_key: str
+    progress: float
+    percent: int
+    completed: bool
+    completed_at: datetime | None
+    starts_at: datetime
+    expires_at: datetime
+
+
+class MyQuests(Answer):
+    """GET /users/me/quests (`engage.quests_for`): the current daily and weekly quests, in the
+    caller's time zone."""
+
+    timezone: str
+    daily: list[Quest]
+    weekly: list[Quest]

@@ -45,6 +45,30 @@ async def streak_check_in(db: Database, user_id: uuid.UUID, mode: str) -> str | 
     return text
 
 
+# Quests.
+
+
+async def quests_for(db: Database, user_id: uuid.UUID) -> str | None:
+    """The caller's current quests, assigning the period's on its first read."""
+    text: str | None = await db.fetchval("select engage.quests_for($1)::text", user_id)
+    return text
+
+
+async def quest_admin_list(db: Database) -> str | None:
+    text: str | None = await db.fetchval("select engage.quest_admin_list()::text")
+    return text
+
+
+async def quest_upsert(db: Database, quest: dict[str, Any]) -> Document:
+    saved: Document = await db.fetchval("select engage.quest_upsert($1)", quest)
+    return saved
+
+
+async def quest_deactivate(db: Database, key: str) -> bool:
+    """Retire a quest; false when there is none by that key."""
+    return await db.fetchval("select engage.quest_deactivate($1)", key) is not None
+
+
 # Worker only (src/engagement/jobs.py): the owner's connection runs these.
 
 

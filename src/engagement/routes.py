@@ -1,7 +1,7 @@
-"""Achievements and streaks (docs/engagement.md): the caller's progress, a user's public unlocks,
-the operators' definitions; the caller's streaks and the check-in. Progress itself moves in SQL,
-in the transaction of each award, completion and purchase; these routes only read it, edit the
-rules, and count a check-in."""
+"""Achievements, streaks and quests (docs/engagement.md): the caller's progress, a user's public
+unlocks, the caller's streaks and the check-in, the caller's quests of the day and week, and the
+operators' definitions. Progress itself moves in SQL, in the transaction of each award,
+completion and purchase; these routes only read it, edit the rules, and count a check-in."""
 
 from __future__ import annotations
 
@@ -42,6 +42,26 @@ class AchievementUpsert(msgspec.Struct, forbid_unknown_fields=True):
     mode: Mode | None = None
     hidden: bool = False
     reward_coins: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    active: bool = True
+
+
+class QuestGoalIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: answers.QuestKind
+    target: Annotated[float, msgspec.Meta(gt=0, le=1e9)]
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class QuestUpsert(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    period: answers.QuestPeriod
+    goal: QuestGoalIn
+    description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    icon: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    mode: Mode | None = None
+    reward_xp: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    reward_coins: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    weight: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 1
     active: bool = True
 
 
@@ -122,3 +142,38 @@ class StreaksController(Controller):
         """Count today (the caller's local day) for the mode's streak, with no XP: for apps that
         have no activities to award. Once a day: again, `counted` is false and nothing changes."""
         return json_response(await calls.streak_check_in(db, request.user.user_id, mode))
+
+
+class UserQuestsController(Controller):
+    path = "/api/v1/users/me/quests"
+    tags = ["quests"]
+
+    @get("/", guards=[requires_user], responses=documented(answers.MyQuests, "The caller's current quests"))
+    async def my_quests(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
+        """Today's and this week's quests in the caller's time zone, with progress and when each
+        expires; the period's quests are drawn on its first award or read."""
+        return json_response(await calls.quests_for(db, request.user.user_id))
+
+
+class QuestAdminController(Controller):
+    path = "/api/v1/admin/quests"
+    tags = ["quests", "admin"]
+    guards = [requires_admin]
+
+    @get("/", responses=documented(list[answers.QuestDefinition], "Every quest of the pool, retired ones too"))
+    async def list_quests(self, db: Database) -> Response[bytes]:
+        """Every quest's definition, by period and key."""
+        return json_response(await calls.quest_admin_list(db))
+
+    @post("/", status_code=201, responses=documented(answers.QuestDefinition, "The quest, saved", 201))
+    async def upsert_quest(self, db: Database, data: QuestUpsert) -> Document:
+        """Create or replace a quest of the pool by key. Quests already drawn keep their goal and
+        reward; the change applies from the next period."""
+        check_json_object(data.goal.params, "goal.params")
+        return await calls.quest_upsert(db, msgspec.to_builtins(data))
+
+    @delete("/{key:str}", status_code=204)
+    async def retire_quest(self, db: Database, key: str) -> None:
+        """Retire a quest: drawn no more, and open assignments of current periods go."""
+        if not await calls.quest_deactivate(db, key):
+            raise with_code(NotFoundException(f"no quest {key}"), "engage.unknown_quest")

@@ -21,7 +21,14 @@ async def test_partitions_are_kept_ahead_and_the_job_is_idempotent(test_env, db)
 
 
 def test_seed_commands_are_idempotent(test_env) -> None:
-    for args in (["seed", "activities"], ["seed", "layers"], ["seed", "levels"], ["seed", "demo"], ["seed", "demo"]):
+    for args in (
+        ["seed", "quests"],
+        ["seed", "activities"],
+        ["seed", "layers"],
+        ["seed", "levels"],
+        ["seed", "demo"],
+        ["seed", "demo"],
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "src.cli", *args],
             cwd=ROOT,

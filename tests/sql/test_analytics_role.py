@@ -19,6 +19,7 @@ VIEWS = [
     "league_populations",
     "league_moves",
     "streak_distribution",
+    "quest_completion",
 ]
 MATERIALIZED = ["daily_xp", "level_distribution", "layer_distribution", "user_growth"]
 

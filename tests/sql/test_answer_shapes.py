@@ -25,7 +25,16 @@ from src.challenges.answers import (
     CompletionResult,
     JudgeChallenge,
 )
-from src.engagement.answers import Achievement, MyAchievements, PublicAchievement, Streak, StreakCheckIn, StreakSet
+from src.engagement.answers import (
+    Achievement,
+    MyAchievements,
+    MyQuests,
+    PublicAchievement,
+    QuestDefinition,
+    Streak,
+    StreakCheckIn,
+    StreakSet,
+)
 from src.leagues.answers import LeagueTier, MyLeague, Tiers
 from src.notifications.answers import Device, Feed
 from src.seasons.answers import AllTimeBoard, AroundMe, LeaderboardEntry, LeaderboardPage, Season
@@ -92,6 +101,10 @@ ANSWERS: dict[str, Any] = {
     "engage.streak_json": Streak,
     "engage.streaks_for": StreakSet,
     "engage.streak_check_in": StreakCheckIn,
+    "engage.quest_json": QuestDefinition,
+    "engage.quest_admin_list": list[QuestDefinition],
+    "engage.quest_upsert": QuestDefinition,
+    "engage.quests_for": MyQuests,
     "leagues.tiers": Tiers,
     "leagues.tier_json": LeagueTier,
     "leagues.me": MyLeague,
@@ -479,6 +492,36 @@ async def test_engage(conn, shapes: Shapes) -> None:
         "engage.streak_json",
         "select engage.streak_json(s.mode, s, current_date) from engage.streaks s where s.user_id = $1",
         uid,
+    )
+    # Quests: the seeded pool is inactive in the test template; these two are drawn.
+    await shapes.check(
+        "engage.quest_upsert",
+        "select engage.quest_upsert($1)",
+        {
+            "key": "shape-run",
+            "name": "Shape run",
+            "icon": "shoe",
+            "period": "daily",
+            "mode": "reality",
+            "goal": {"kind": "activity_units", "params": {"activity": "run_km"}, "target": 2.5},
+            "reward_xp": 40,
+            "reward_coins": 2,
+        },
+    )
+    await shapes.check(
+        "engage.quest_upsert",
+        "select engage.quest_upsert($1)",
+        {"key": "shape-week", "name": "Shape week", "period": "weekly", "goal": {"kind": "total_xp", "target": 10000}},
+    )
+    await conn.fetchval("select xp.award($1, 'run_km', 3, 'activity', $2)", uid, _key())
+    quests = await shapes.check("engage.quests_for", "select engage.quests_for($1)", uid)
+    assert [(q["key"], q["completed"]) for q in quests["daily"]] == [("shape-run", True)]
+    assert [(q["key"], q["percent"]) for q in quests["weekly"]] == [
+        ("shape-week", 9)
+    ]  # 900 XP of the run; not the quest reward
+    await shapes.check("engage.quest_admin_list", "select engage.quest_admin_list()")
+    await shapes.check(
+        "engage.quest_json", "select engage.quest_json(q) from engage.quests q where q.key = 'shape-week'"
     )
     shapes.covered("engage")
 

@@ -160,6 +160,7 @@ begin
 
     perform engage.on_award(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, v_before, v_after, v_season.id);
     perform engage.on_streak(p_user_id, p_mode, p_source, p_at);  -- the day counts for the mode's streak
+    perform engage.on_quest(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, p_at);
     if v_after.level > v_before.level then
         perform notify.enqueue(p_user_id, 'level_up', format('Level %s!', v_after.level),
             format('You reached level %s with %s XP.', v_after.level, v_after.total_xp),
