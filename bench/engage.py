@@ -164,17 +164,48 @@ def quests_exist(url: str) -> bool:
     return asyncio.run(go())
 
 
+# Ten of the shipped quests (engage.seed_quests), five a period, whose goals the benched
+# activities move: XP, workouts, steps and runs (reality), commits, challenges and bugs (cyber).
+BENCH_QUESTS = [
+    "daily-steps-8k",
+    "daily-xp-300",
+    "daily-workouts-3",
+    "daily-run-5k",
+    "daily-commits-5",
+    "weekly-reality-xp",
+    "weekly-run-25k",
+    "weekly-cyber-500",
+    "weekly-challenges-3",
+    "weekly-bugs-5",
+]
+
+
 async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
-    """TO FILL when the quests feature is merged (branch `quests`): give each of `users` 10
-    active quests for the current period whose goals the benched activities move (a mix of rule
-    kinds, daily and weekly), set-based. `deactivate_quests` must undo it, so the 'none active'
-    rounds run without them."""
-    raise NotImplementedError("activate_quests: fill in once the quests tables exist")
+    """Give each of `users` 10 active quests of the current periods (5 daily, 5 weekly): exactly
+    five a period are active and five are drawn, so drawing them here, set-based, gives what the
+    real draw would, and no measured award pays the draw."""
+    await conn.execute("update engage.quests set active = (key = any($1::text[]))", BENCH_QUESTS)
+    await conn.execute("update engage.quest_settings set per_user = 5")
+    await conn.execute(
+        """
+        insert into engage.quest_assignments (user_id, quest_id, period, period_key, starts_at, expires_at,
+                                              kind, mode, activity_key, target, reward_xp, reward_coins)
+        select u.id, q.id, q.period, p.period_key, p.starts_at, p.expires_at,
+               q.kind, q.mode, q.activity_key, q.target, q.reward_xp, q.reward_coins
+          from app.users u
+         cross join engage.quests q
+         cross join lateral engage.quest_period(q.period, now(), u.timezone) p
+         where q.active and u.id = any($1::uuid[])
+        on conflict do nothing
+        """,
+        users,
+    )
 
 
 async def deactivate_quests(conn: asyncpg.Connection) -> None:
-    """TO FILL with activate_quests: no active quest for anyone."""
-    raise NotImplementedError("deactivate_quests: fill in once the quests tables exist")
+    """No active quest: the award's quest hook finds nothing to draw (the users of the other
+    scenarios never had any)."""
+    await conn.execute("update engage.quests set active = false")
 
 
 def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], quests_exist: bool) -> int:
