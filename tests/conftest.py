@@ -21,6 +21,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +236,9 @@ def redis_url(worker_name: str) -> str:
     return f"{base}/{index}"
 
 
-@pytest.fixture(scope="session")
-def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[dict[str, str]]:
-    """The environment the app under test reads its settings from."""
+@contextmanager
+def app_environment(database_url: str, redis_url: str, worker_name: str) -> Iterator[dict[str, str]]:
+    """os.environ set to what the app under test reads its settings from, restored after."""
     env = {
         "XPCORE_ENV": "test",
         "DATABASE_URL": database_url,
@@ -256,13 +257,22 @@ def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[di
     from src.settings import get_settings
 
     get_settings.cache_clear()
-    yield env
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
+    try:
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[dict[str, str]]:
+    """The environment the app under test reads its settings from."""
+    with app_environment(database_url, redis_url, worker_name) as env:
+        yield env
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,12 @@
-"""Fixtures of tests/replicas: a real streaming replica of the test server, and PgBouncer."""
+"""Fixtures of tests/replicas: a private small primary cluster holding a copy of the worker's test
+database, a real streaming replica of it, and PgBouncer in front of the test server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.fixtures.pgservers import PgBouncer, ReplicaCluster, pgbouncer_missing, replica_binaries_missing
+from tests.fixtures.pgservers import (
+    PgBouncer,
+    PrivatePrimary,
+    ReplicaCluster,
+    pgbouncer_missing,
+    replica_binaries_missing,
+)
 
 
 @contextmanager
@@ -33,15 +43,45 @@ def database_name(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def replica(pg_server_url: str, database_url: str) -> AsyncIterator[ReplicaCluster]:
-    """A hot standby of the whole test server, made with `pg_basebackup -R` (about half a
-    minute on a server holding benchmark databases), streaming from it."""
+async def private_primary(pg_server_url: str, database_url: str) -> AsyncIterator[PrivatePrimary]:
+    """A small private primary cluster of this module's own (initdb on a free port, wal_level =
+    replica), holding a copy of the test server's roles (`pg_dumpall --globals-only`) and of the
+    worker's test database only (`pg_dump -Fc | pg_restore`, same name): the replica is made from
+    it in seconds instead of copying every database of the shared server (benchmark databases
+    made that minutes). Stopped and removed after the module.
+
+    `database_url` here is the shared server's worker database (tests/conftest.py), even where a
+    module overrides `database_url` to point at this cluster: an override asking for its own name
+    gets the fixture it overrides."""
     missing = replica_binaries_missing()
     if missing:
         pytest.skip(missing)
-    cluster = ReplicaCluster(pg_server_url)
+    primary = PrivatePrimary(pg_server_url)
     try:
+        started = time.monotonic()
+        await primary.create()
+        await asyncio.to_thread(primary.copy_roles)
+        await asyncio.to_thread(primary.copy_database, database_name(database_url))
+        primary.made_in_s = time.monotonic() - started
+        yield primary
+    finally:
+        primary.remove()
+
+
+@pytest.fixture(scope="module")
+async def replica(private_primary: PrivatePrimary) -> AsyncIterator[ReplicaCluster]:
+    """A hot standby of the private primary (not of the shared test server), made with
+    `pg_basebackup -R` through a physical slot, streaming from it. Stopped and removed after the
+    module, before the primary."""
+    cluster = ReplicaCluster(private_primary.url("postgres"))
+    try:
+        started = time.monotonic()
         await cluster.create()
+        print(
+            f"\nprivate primary made in {private_primary.made_in_s:.1f}s,"
+            f" its replica in {time.monotonic() - started:.1f}s",
+            file=sys.stderr,
+        )
         yield cluster
     finally:
         await cluster.remove()

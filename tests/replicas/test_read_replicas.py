@@ -1,5 +1,11 @@
-"""Read replicas on a real streaming replica (pg_basebackup -R of the test server): routing,
-reading one's own writes from the primary, skipping a lagging replica, a replica killed mid-run."""
+"""Read replicas on a real streaming replica: routing, reading one's own writes from the primary,
+skipping a lagging replica, a replica killed mid-run.
+
+The primary here is not the shared test server but a private small cluster holding a copy of its
+roles and of the worker's test database only (tests/replicas/conftest.py `private_primary`), and
+the replica is a `pg_basebackup -R` of that: seconds to make, not minutes. This module overrides
+`database_url`, `test_env` and `db` so the app under test and the tests' own connections use the
+private primary (DATABASE_URL) and the replica (DATABASE_REPLICA_URLS)."""
 
 from __future__ import annotations
 
@@ -7,11 +13,12 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
+from tests.conftest import app_environment
 from tests.fixtures.auth import signed_in
 from tests.replicas.conftest import database_name, environment, serve
 
@@ -19,7 +26,33 @@ MAX_LAG_S = 4
 
 
 @pytest.fixture(scope="module")
+def database_url(database_url: str, private_primary: Any) -> str:
+    """The worker's test database on the private primary (`database_url` asked for here is the
+    shared server's, which `private_primary` copied)."""
+    return str(private_primary.url(database_name(database_url)))
+
+
+@pytest.fixture(scope="module")
+def test_env(database_url: str, redis_url: str, worker_name: str) -> Iterator[dict[str, str]]:
+    """The app's environment with DATABASE_URL on the private primary, for this module only."""
+    with app_environment(database_url, redis_url, worker_name) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+async def db(test_env: dict[str, str]) -> AsyncIterator[Any]:
+    """A `src.db.Database` on the private primary's test database, in the tests' event loop."""
+    from src.db import Database
+    from src.settings import load_settings
+
+    database = Database(load_settings())
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="module")
 async def replica_app(test_env: dict[str, str], database_url: str, replica: Any) -> Any:
+    """The app with DATABASE_URL on the private primary and DATABASE_REPLICA_URLS on its replica."""
     from src.app import create_app
     from src.settings import load_settings
 
@@ -53,9 +86,15 @@ async def caught_up(app: Any, replica: Any, database_url: str) -> None:
     await until(lambda: node(app).healthy, timeout=60, what="the replica to be in use")
 
 
-async def test_read_only_endpoints_are_served_by_the_replica(rclient, replica_app, replica, db, database_url) -> None:
+async def test_read_only_endpoints_are_served_by_the_replica(
+    rclient, replica_app, replica, private_primary, db, database_url
+) -> None:
+    # the app, the tests' own connections and the replica's WAL all use the private primary
+    assert replica_app.state.settings.database.url == database_url == private_primary.url(database_name(database_url))
+    assert await db.fetchval("select inet_server_port()") == private_primary.port
     reader = await signed_in(db, replica_app)
     await caught_up(replica_app, replica, database_url)
+    assert await replica.sql("select sender_port from pg_stat_wal_receiver") == private_primary.port
     public = [
         "/api/v1/seasons",
         "/api/v1/seasons/current",
