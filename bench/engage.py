@@ -252,16 +252,9 @@ def main() -> int:
     args = parser.parse_args()
     harness.require_wrk()
 
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "POOL": "20",
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": "100000000",
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env(
+        POOL="20",
+    )
     started = time.perf_counter()
     url = database(args.database, args.rebuild)
     os.environ["DATABASE_URL"] = url

@@ -76,6 +76,23 @@ def redis_url() -> str:
     return ensure_valkey()
 
 
+def app_env(**extra: str) -> dict[str, str]:
+    """The environment of the app servers a bench starts: test settings, quiet logs, the bench
+    secret, no API-key limit, plus `extra`. This process takes the same (its fixtures sign
+    tokens and make API keys with them)."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url(),
+        "XPCORE_ENV": "test",
+        "LOG_LEVEL": "WARNING",
+        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
+        "API_KEY_MAX_PER_MINUTE": "100000000",
+        **extra,
+    }
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    return env
+
+
 def wait_http(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

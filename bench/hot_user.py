@@ -181,16 +181,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=300, help="awards sent (to another user) before measuring")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_MAX": os.environ.get("DATABASE_POOL_MAX", "20"),
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": str(args.key_limit),
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env(
+        DATABASE_POOL_MAX=os.environ.get("DATABASE_POOL_MAX", "20"), API_KEY_MAX_PER_MINUTE=str(args.key_limit)
+    )
     url = xp_load.fresh_database("xpcore_bench_hot")
     os.environ["DATABASE_URL"] = url
     user_id, key = asyncio.run(fixtures(url))

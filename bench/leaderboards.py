@@ -135,14 +135,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="only the HTTP reads (own rank, around-me, baseline)")
     args = parser.parse_args()
     harness.require_wrk()
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env()
     url = xp_load.prepare(f"xpcore_bench_{args.events // 1_000_000}m", args.users, args.events)
     os.environ["DATABASE_URL"] = url
 
@@ -168,7 +161,7 @@ def main() -> int:
         wrk_env = {"XP_TOKENS": str(tokens_file), "XP_MODE": "reality", "XP_USERS": str(users_file), "XP_KEY": key}
         with harness.server(
             harness.uvicorn("src.app:create_app", APP_PORT, factory=True, workers=args.workers),
-            {**env, "DATABASE_URL": url, "API_KEY_MAX_PER_MINUTE": "100000000"},
+            {**env, "DATABASE_URL": url},
             f"{base}/health",
         ):
             http = [

@@ -48,17 +48,10 @@ def main() -> int:
     missing = pgbouncer_missing()
     if missing:
         sys.exit(f"bench: {missing}")
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_MAX": "10",
-        "DATABASE_API_ROLE": "",  # PgBouncer needs a login of its own or none: the same for all three
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": "100000000",
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env(
+        DATABASE_POOL_MAX="10",
+        DATABASE_API_ROLE="",  # PgBouncer needs a login of its own or none: the same for all three
+    )
     url = xp_load.fresh_database(DATABASE)
     os.environ["DATABASE_URL"] = url
     bouncer = PgBouncer(url, pool_size=10)

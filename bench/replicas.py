@@ -56,17 +56,10 @@ def main() -> int:
     missing = replica_binaries_missing()
     if missing:
         sys.exit(f"bench: {missing}")
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_MAX": "10",
-        "DATABASE_REPLICA_POOL_MAX": "10",  # the same pool size on both sides of the comparison
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": "100000000",
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env(
+        DATABASE_POOL_MAX="10",
+        DATABASE_REPLICA_POOL_MAX="10",  # the same pool size on both sides of the comparison
+    )
     server_url = harness.database_url()
     replica = ReplicaCluster(server_url)
     started = time.perf_counter()

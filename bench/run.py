@@ -102,17 +102,10 @@ def main() -> int:
     args = parser.parse_args()
     harness.require_wrk()
 
-    env = {
-        **os.environ,
-        "REDIS_URL": harness.redis_url(),
-        "XPCORE_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_MAX": "20",
-        "POOL": "20",
-        "XPCORE_SECRET_KEY": os.environ.get("XPCORE_SECRET_KEY", "bench-secret-key"),
-        "API_KEY_MAX_PER_MINUTE": "100000000",
-    }
-    os.environ.update({k: env[k] for k in ("REDIS_URL", "XPCORE_ENV", "XPCORE_SECRET_KEY", "LOG_LEVEL")})
+    env = harness.app_env(
+        DATABASE_POOL_MAX="20",
+        POOL="20",
+    )
 
     empty_url = xp_load.fresh_database("xpcore_bench_empty")
     loaded_url = xp_load.prepare(f"xpcore_bench_{args.events // 1_000_000}m", args.users, args.events)
