@@ -27,6 +27,13 @@ begin
     if p_source not in ('activity', 'self_report', 'bot', 'challenge') then
         return;
     end if;
+    -- The common case of a product without quests: nothing in the pool to draw and nothing open
+    -- to move. Two index probes, not the loop and the draw's query (a third of the hook's cost).
+    if not exists (select from engage.quests q where q.active)
+       and not exists (select from engage.quest_assignments a
+                        where a.user_id = p_user_id and a.expires_at > greatest(p_at, now()) and a.starts_at <= p_at) then
+        return;
+    end if;
     for v_pass in 1..2 loop
         for r in
             select a.quest_id, a.period, a.period_key, a.kind, a.mode, a.activity_key, a.completed_at
