@@ -30,6 +30,9 @@ declare
     v_hit record;
     a engage.achievements;
 begin
+    if not exists (select from engage.achievements e where e.active) then
+        return;  -- none active (the shipped default): no counter to move, nothing to cross
+    end if;
     if p_activity is not null then
         insert into engage.counters as c (user_id, activity_key, events, units)
         select p_user_id, p_activity, 1, coalesce(p_units, 0)
