@@ -27,26 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 from bench import xp_load
+from tests.sql.test_analytics_matviews import PLAIN  # the plain views before they were materialized
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-# The plain views as they were before they were materialized (tests/sql/test_analytics_matviews.py).
-PLAIN = {
-    "daily_xp": """
-        select (l.occurred_at at time zone 'UTC')::date as day, l.activity_key as activity, l.mode, l.source,
-               count(*) as events, count(distinct l.user_id) as users, sum(l.xp) as xp, sum(l.units) as units
-        from xp.ledger l group by 1, 2, 3, 4""",
-    "level_distribution": "select t.level, count(*) as users from xp.totals t group by t.level",
-    "layer_distribution": """
-        select 'reality'::text as mode, t.reality_layer as layer, count(*) as users from xp.totals t
-        group by t.reality_layer
-        union all
-        select 'cyber'::text, t.cyber_layer, count(*) from xp.totals t group by t.cyber_layer""",
-    "user_growth": """
-        select day, new_users, sum(new_users) over (order by day) as total_users
-        from (select (created_at at time zone 'UTC')::date as day, count(*) as new_users
-              from app.users group by 1) d""",
-}
 
 # Dashboard panels: (name, the view it reads, SQL with {v} for the view)
 DASHBOARD = [
