@@ -46,7 +46,26 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # what was routed, logged), resources. A refusal (XPnnn), bad input (22) or privilege (42)
 # would be the same on the primary.
 _RETRY_CLASSES = frozenset({"08", "25", "40", "53", "55", "57", "58", "XX"})
+# A rank read finding the replica's logged rank snapshot stale (the publisher stopped,
+# xp.season_standing): the primary answers, the replica stays in use.
+STALE_RANK_SNAPSHOT = "replicas.stale_rank_snapshot"
 _GENERATED_AT = re.compile(r'"generated_at" : "[^"]*"')
+
+
+def retry_on_primary(exc: BaseException) -> bool:
+    """Whether a replica read that failed with `exc` is asked of the primary."""
+    if not isinstance(exc, asyncpg.PostgresError):
+        return True  # the connection, a timeout: the replica's
+    return (getattr(exc, "sqlstate", None) or "XX")[:2] in _RETRY_CLASSES
+
+
+def replica_still_fine(exc: BaseException) -> bool:
+    """Whether the replica stays in use after a read of it failed with `exc`: failures of one
+    read that say nothing of its health. A query cancelled by a recovery conflict (40001:
+    replaying the drop of a rank slot it still read, xp.publish_replica_board) and a stale
+    rank snapshot copy (55000 'replicas.stale_rank_snapshot')."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return sqlstate == "40001" or (sqlstate == "55000" and getattr(exc, "detail", None) == STALE_RANK_SNAPSHOT)
 
 
 def parse_lsn(text: str) -> int:
@@ -221,7 +240,9 @@ class ReplicaRead(Database):
         self.replicas = replicas
         self.node = node
         self.served_by = "primary"
-        self.reason = reason  # why the primary: "own-write", "no-healthy-replica", "fallback"
+        # why the primary: "own-write", "no-healthy-replica", "fallback", "stale-rank-snapshot",
+        # "recovery-conflict" (the last two keep the replica in use)
+        self.reason = reason
         self.age_s: float | None = None
         self.dsn = replicas.primary.dsn
         self.role = replicas.primary.role
@@ -233,13 +254,17 @@ class ReplicaRead(Database):
                 pool = await node.db.pool()
                 result = await getattr(pool, method)(query, *args)
             except Exception as exc:
-                sqlstate = getattr(exc, "sqlstate", None)
-                if isinstance(exc, asyncpg.PostgresError) and (sqlstate or "XX")[:2] not in _RETRY_CLASSES:
+                if not retry_on_primary(exc):
                     raise
+                sqlstate = getattr(exc, "sqlstate", None)
                 if sqlstate == "25006":
                     log.error("a routed read wrote on replica %s: %s", node.name, query)
-                self.replicas.demote(node, exc)
-                self.node, self.reason = None, "fallback"
+                if replica_still_fine(exc):
+                    self.reason = "stale-rank-snapshot" if sqlstate == "55000" else "recovery-conflict"
+                else:
+                    self.replicas.demote(node, exc)
+                    self.reason = "fallback"
+                self.node = None
             else:
                 self.served_by, self.age_s = "replica", node.age_now()
                 return result

@@ -135,6 +135,9 @@ class DatabaseSettings:
     replica_urls: tuple[str, ...] = ()
     replica_max_lag_s: float = 10.0
     replica_pool_max: int = 4
+    # The board job's logged copy of each rank snapshot for the replicas (xp.publish_replica_board):
+    # at most one per board this often; 0, or no replica_urls, publishes none.
+    rank_replica_snapshot_every_s: int = 30
     # PgBouncer in transaction mode in front of `url`: no startup parameters but application_name
     # (set statement_timeout and jit on the login role), and no named prepared statements unless
     # the cache size says so (PgBouncer >= 1.21 with max_prepared_statements).
@@ -307,6 +310,7 @@ def load_settings() -> Settings:
             replica_urls=_database_urls("DATABASE_REPLICA_URLS"),
             replica_max_lag_s=_int("DATABASE_REPLICA_MAX_LAG_S", 10, minimum=1),
             replica_pool_max=_int("DATABASE_REPLICA_POOL_MAX", 4, minimum=1),
+            rank_replica_snapshot_every_s=_int("RANK_REPLICA_SNAPSHOT_EVERY_S", 30, minimum=0),
             pgbouncer=pgbouncer,
             statement_cache_size=_int("DATABASE_STATEMENT_CACHE_SIZE", 0 if pgbouncer else 100, minimum=0),
         ),

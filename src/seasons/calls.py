@@ -47,5 +47,18 @@ async def rebuild_board(db: Database, season_id: str, mode: str) -> int:
     return int(await db.fetchval("select xp.rebuild_board($1, $2)", season_id, mode))
 
 
+async def publish_replica_board(
+    db: Database, season_id: str, mode: str, every_s: float, stale_after_s: float
+) -> int | None:
+    rows: int | None = await db.fetchval(
+        "select xp.publish_replica_board($1, $2, make_interval(secs => $3), make_interval(secs => $4))",
+        season_id,
+        mode,
+        every_s,
+        stale_after_s,
+    )
+    return rows
+
+
 async def roll(db: Database) -> int:
     return int(await db.fetchval("select seasons.roll()"))

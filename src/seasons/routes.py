@@ -52,15 +52,16 @@ class SeasonsController(Controller):
     async def around_me(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
+        replica: Database,
         season_id: Season,
         mode: str,
         around: Annotated[int, Parameter(ge=0, le=50)] = 5,
     ) -> Response[bytes]:
         """The caller's rank (null without XP this season) and the users around them:
-        `{rank, xp, generated_at, entries:[...]}`. On the primary, never a replica: the rank
-        snapshot tables are unlogged, and a standby cannot read unlogged tables."""
-        return json_response(await calls.around(db, season_id, mode, request.user.user_id, around))
+        `{rank, xp, generated_at, entries:[...]}`. On a replica, from the board's logged copy
+        of the rank snapshot (xp.publish_replica_board), exact as of its `generated_at`; after
+        the caller's own write, the primary."""
+        return json_response(await calls.around(replica, season_id, mode, request.user.user_id, around))
 
     @get("/leaderboards/all-time", responses=documented(answers.AllTimeBoard, "A page of the all-time board"))
     async def all_time(self, replica: Database, limit: Limit = 20, cursor: Cursor = None) -> Response[bytes]:

@@ -157,9 +157,10 @@ class XPController(Controller):
         return await calls.activities(replica)
 
     @get("/users/me/profile", guards=[requires_user], responses=documented(answers.Profile, "The caller's XP profile"))
-    async def profile(self, request: Request[Any, Any, Any], db: Database) -> Response[bytes]:
-        """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`."""
-        return json_response(await calls.profile(db, _user_id(request)))
+    async def profile(self, request: Request[Any, Any, Any], replica: Database) -> Response[bytes]:
+        """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`.
+        On a replica unless the caller just wrote (their own rank: xp.season_standing)."""
+        return json_response(await calls.profile(replica, _user_id(request)))
 
     @get("/users/me/xp", guards=[requires_user], responses=documented(answers.XPEventPage, "The caller's XP events"))
     async def events(

@@ -6,7 +6,8 @@
 -- ahead of them, and the lines behind them show one rank lower. A closed season answers from
 -- its final standings. rank null and no entries without XP this season; without a snapshot
 -- (a board's first seconds, or a past season not closed yet), the rank alone
--- (xp.season_standing).
+-- (xp.season_standing). On a streaming replica, the board's logged copy instead
+-- (xp.publish_replica_board; a stale one raises 55000, see xp.season_standing).
 create or replace function seasons.around(p_season text, p_mode text, p_user_id uuid, p_around integer)
 returns json
 language plpgsql
@@ -30,6 +31,8 @@ declare
     v_at_user uuid;
     v_at_level integer;
     v_entries json;
+    v_standby boolean := pg_is_in_recovery();
+    v_stale_after timestamptz;
 begin
     if p_mode not in ('reality', 'cyber') then
         raise exception 'no % board: mode must be reality or cyber', p_mode
@@ -57,7 +60,17 @@ begin
     end if;
     if coalesce(v_xp, 0) > 0 then
         loop
-            select slot into v_slot from xp.rank_generations where season_id = v_season.id and mode = p_mode;
+            -- on a streaming replica, the board's logged copy (as in xp.season_standing)
+            if v_standby then
+                select slot, stale_after into v_slot, v_stale_after from xp.replica_rank_generations
+                 where season_id = v_season.id and mode = p_mode;
+                if v_stale_after < now() then
+                    raise exception 'the replica rank snapshot of %/% is stale since %', v_season.id, p_mode, v_stale_after
+                        using errcode = '55000', detail = 'replicas.stale_rank_snapshot';
+                end if;
+            else
+                select slot into v_slot from xp.rank_generations where season_id = v_season.id and mode = p_mode;
+            end if;
             exit when v_slot is null;
             if v_around = 0 then
                 -- the caller's own line alone: one probe
@@ -101,8 +114,13 @@ begin
             -- The walk now holds its slot, so no rebuild can rewrite it before this transaction
             -- ends: if the board still points there, what was read is that generation.
             v_read := v_slot;
-            select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
-             where season_id = v_season.id and mode = p_mode;
+            if v_standby then
+                select slot, generated_at into v_slot, v_generated_at from xp.replica_rank_generations
+                 where season_id = v_season.id and mode = p_mode;
+            else
+                select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
+                 where season_id = v_season.id and mode = p_mode;
+            end if;
             if v_slot = v_read then
                 return json_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at,
                                          'season', seasons.season_json(v_season), 'mode', p_mode,

@@ -1,5 +1,6 @@
 -- drop: drop function if exists xp.rank_walk(integer, bigint, timestamptz, uuid, integer, integer);
--- Reads a board snapshot in slot p_slot (xp.rebuild_board) around a place on the board order
+-- Reads a board snapshot in slot p_slot (1..4: xp.rebuild_board; 5..8, logged copies a standby
+-- can read: xp.publish_replica_board) around a place on the board order
 -- (neg_xp, reached_at, user_id): up to p_ahead lines at or ahead of it and up to p_behind lines
 -- after it (p_user_id's own line skipped), each an index walk from the place. `ahead` tells
 -- which side a line is on; ranks order them.
@@ -62,6 +63,50 @@ begin
             union all
             (select false, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
                from xp.rank_slot_4 s
+              where (s.neg_xp, s.reached_at, s.user_id) > (p_neg_xp, p_reached, p_user_id) and s.user_id <> p_user_id
+              order by s.neg_xp, s.reached_at, s.user_id limit p_behind);
+    when 5 then
+        return query
+            (select true, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_5 s
+              where (s.neg_xp, s.reached_at, s.user_id) <= (p_neg_xp, p_reached, p_user_id)
+              order by s.neg_xp desc, s.reached_at desc, s.user_id desc limit p_ahead)
+            union all
+            (select false, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_5 s
+              where (s.neg_xp, s.reached_at, s.user_id) > (p_neg_xp, p_reached, p_user_id) and s.user_id <> p_user_id
+              order by s.neg_xp, s.reached_at, s.user_id limit p_behind);
+    when 6 then
+        return query
+            (select true, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_6 s
+              where (s.neg_xp, s.reached_at, s.user_id) <= (p_neg_xp, p_reached, p_user_id)
+              order by s.neg_xp desc, s.reached_at desc, s.user_id desc limit p_ahead)
+            union all
+            (select false, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_6 s
+              where (s.neg_xp, s.reached_at, s.user_id) > (p_neg_xp, p_reached, p_user_id) and s.user_id <> p_user_id
+              order by s.neg_xp, s.reached_at, s.user_id limit p_behind);
+    when 7 then
+        return query
+            (select true, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_7 s
+              where (s.neg_xp, s.reached_at, s.user_id) <= (p_neg_xp, p_reached, p_user_id)
+              order by s.neg_xp desc, s.reached_at desc, s.user_id desc limit p_ahead)
+            union all
+            (select false, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_7 s
+              where (s.neg_xp, s.reached_at, s.user_id) > (p_neg_xp, p_reached, p_user_id) and s.user_id <> p_user_id
+              order by s.neg_xp, s.reached_at, s.user_id limit p_behind);
+    when 8 then
+        return query
+            (select true, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_8 s
+              where (s.neg_xp, s.reached_at, s.user_id) <= (p_neg_xp, p_reached, p_user_id)
+              order by s.neg_xp desc, s.reached_at desc, s.user_id desc limit p_ahead)
+            union all
+            (select false, s.rank, s.user_id, s.xp, s.username, s.display_name, s.avatar_url, s.level
+               from xp.rank_slot_8 s
               where (s.neg_xp, s.reached_at, s.user_id) > (p_neg_xp, p_reached, p_user_id) and s.user_id <> p_user_id
               order by s.neg_xp, s.reached_at, s.user_id limit p_behind);
     end case;

@@ -5,6 +5,11 @@
 -- it stands) or, for a user whose XP moved since, the one just ahead (rank one behind it). Never
 -- a count over the board. Without a snapshot (before a board's first, or after its slot went to
 -- a later season's board) the rank is counted live on the ranking index.
+-- On a streaming replica (pg_is_in_recovery()) the unlogged snapshots cannot be read: the same
+-- probe reads the board's logged copy instead (xp.publish_replica_board, same semantics, exact
+-- as of its generated_at), or counts live without one. A copy past its stale_after (the
+-- publisher stopped) raises 55000 'replicas.stale_rank_snapshot': src/replicas.py then asks the
+-- primary, whose snapshot is fresher, and keeps the replica in use for other reads.
 create or replace function xp.season_standing(p_season text, p_mode text, p_user_id uuid)
 returns jsonb
 language plpgsql
@@ -19,6 +24,8 @@ declare
     v_generated_at timestamptz;
     v_rank bigint;
     v_ahead uuid;
+    v_standby boolean := pg_is_in_recovery();
+    v_stale_after timestamptz;
 begin
     select xp, reached_at into v_xp, v_reached from xp.season_scores
      where season_id = p_season and mode = p_mode and user_id = p_user_id;
@@ -26,14 +33,29 @@ begin
         return jsonb_build_object('xp', 0, 'rank', null);
     end if;
     loop
-        select slot into v_slot from xp.rank_generations where season_id = p_season and mode = p_mode;
+        if v_standby then
+            select slot, stale_after into v_slot, v_stale_after from xp.replica_rank_generations
+             where season_id = p_season and mode = p_mode;
+            if v_stale_after < now() then
+                raise exception 'the replica rank snapshot of %/% is stale since %', p_season, p_mode, v_stale_after
+                    using errcode = '55000', detail = 'replicas.stale_rank_snapshot';
+            end if;
+        else
+            select slot into v_slot from xp.rank_generations where season_id = p_season and mode = p_mode;
+        end if;
         exit when v_slot is null;
         select w.rank, w.user_id into v_rank, v_ahead from xp.rank_walk(v_slot, -v_xp, v_reached, p_user_id, 1, 0) w;
         -- The probe now holds its slot, so no rebuild can rewrite it before this transaction
-        -- ends: if the board still points there, what was read is that generation.
+        -- ends (on a standby: no replay can drop it): if the board still points there, what
+        -- was read is that generation.
         v_read := v_slot;
-        select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
-         where season_id = p_season and mode = p_mode;
+        if v_standby then
+            select slot, generated_at into v_slot, v_generated_at from xp.replica_rank_generations
+             where season_id = p_season and mode = p_mode;
+        else
+            select slot, generated_at into v_slot, v_generated_at from xp.rank_generations
+             where season_id = p_season and mode = p_mode;
+        end if;
         if v_slot = v_read then
             v_rank := case when v_rank is null then 1 when v_ahead = p_user_id then v_rank else v_rank + 1 end;
             return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', v_generated_at);
@@ -43,6 +65,9 @@ begin
     select 1 + count(*) into v_rank from xp.season_scores
      where season_id = p_season and mode = p_mode
        and (xp > v_xp or (xp = v_xp and (reached_at, user_id) < (v_reached, p_user_id)));
-    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at', now());
+    -- on a standby the count is exact as of the last commit it replayed, not its now()
+    return jsonb_build_object('xp', v_xp, 'rank', v_rank, 'generated_at',
+                              case when v_standby then least(now(), coalesce(pg_last_xact_replay_timestamp(), now()))
+                                   else now() end);
 end;
 $$;
