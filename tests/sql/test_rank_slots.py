@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -156,3 +157,76 @@ async def test_an_open_reader_of_the_spare_fails_the_rebuild_and_blocks_no_reade
     finally:
         for conn in (writer, lingering, other):
             await conn.close()
+
+
+async def _copies(conn) -> dict[tuple[str, str], tuple[int, int | None, int]]:
+    return {
+        (r["season_id"], r["mode"]): (r["slot"], r["spare_slot"], r["generation"])
+        for r in await conn.fetch(
+            "select season_id, mode, slot, spare_slot, generation from xp.replica_rank_generations"
+        )
+    }
+
+
+async def test_replica_copies_take_turns_in_slots_5_to_8_and_copy_the_snapshot_as_it_is(conn) -> None:
+    """xp.publish_replica_board: the logged copies for the replicas follow the rebuild's scheme
+    in their own four slots, copy the current generation line for line, and skip a copy that is
+    not due. (Reading them on a standby: tests/replicas/test_replica_ranks.py.)"""
+    await _no_boards(conn)
+    await conn.execute("delete from xp.replica_rank_generations")
+    current = await conn.fetchval("select (xp.season_for(now())).id")
+    past = await conn.fetchval("select (xp.season_for('2020-01-15')).id")
+    users = await _users(conn, 5)
+    for n, user in enumerate(users):
+        for season in (past, current):
+            for mode in ("reality", "cyber"):
+                await _score(conn, season, mode, user, 10 * (n + 1))
+
+    async def board_rows(season: str, mode: str) -> int:
+        rows: int = await conn.fetchval(
+            "select rows from xp.rank_generations where season_id = $1 and mode = $2", season, mode
+        )
+        return rows
+
+    async def publish(season: str, mode: str, every: timedelta = timedelta(0)) -> int | None:
+        rows: int | None = await conn.fetchval(
+            "select xp.publish_replica_board($1, $2, $3, interval '1 minute')", season, mode, every
+        )
+        return rows
+
+    # no snapshot yet: nothing to copy
+    assert await publish(current, "reality") is None
+    for mode in ("reality", "cyber"):
+        await conn.fetchval("select xp.rebuild_board($1, $2)", past, mode)
+        assert await publish(past, mode) == await board_rows(past, mode)
+    for _ in range(2):
+        for mode in ("reality", "cyber"):
+            await conn.fetchval("select xp.rebuild_board($1, $2)", current, mode)
+            assert await publish(current, mode) == await board_rows(current, mode)
+    copies = await _copies(conn)
+    # the current boards hold all four replica slots, two each; the past season gave its up
+    assert set(copies) == {(current, "reality"), (current, "cyber")}
+    assert sorted(s for slot, spare, _ in copies.values() for s in (slot, spare)) == [5, 6, 7, 8]
+    # the copy is the board's current generation, line for line
+    source = await conn.fetchrow(
+        "select slot, generation from xp.rank_generations where season_id = $1 and mode = 'reality'", current
+    )
+    slot, spare, generation = copies[(current, "reality")]
+    assert generation == source["generation"]
+    lines = "select rank, neg_xp, reached_at, user_id, xp, username, display_name, avatar_url, level from xp.rank_slot_{} order by rank"
+    assert await conn.fetch(lines.format(slot)) == await conn.fetch(lines.format(source["slot"]))
+    assert (
+        await conn.fetchval(
+            "select relpersistence::text from pg_class where oid = $1::regclass", f"xp.rank_slot_{slot}"
+        )
+        == "p"
+    )
+    # not due: the same generation, or the last copy younger than p_every
+    assert await publish(current, "reality") is None
+    await conn.fetchval("select xp.rebuild_board($1, 'reality')", current)
+    assert await publish(current, "reality", timedelta(hours=1)) is None
+    # due: it flips, the readers' slot and the spare swap
+    assert await publish(current, "reality") == await board_rows(current, "reality")
+    assert (await _copies(conn))[(current, "reality")][:2] == (spare, slot)
+    # the past season's boards gave their unlogged slots up too: nothing of theirs to copy
+    assert await publish(past, "reality") is None
