@@ -21,7 +21,6 @@ volatile
 as $$
 declare
     r record;
-    v_pool boolean;
     v_seen text[] := '{}';
     v_missing text[];
     v_only text[];
@@ -35,7 +34,6 @@ begin
     if p_source not in ('activity', 'self_report', 'bot', 'challenge') then
         return;
     end if;
-    v_pool := exists (select from engage.quests q where q.active);
     for v_pass in 1..2 loop
         for r in
             update engage.quest_assignments a
@@ -57,19 +55,20 @@ begin
                and (a.activity_key is null or a.activity_key = p_activity)
                and case a.kind when 'activity_events' then v_event when 'activity_units' then v_units
                                when 'challenges_completed' then v_challenge else v_xp end > 0
-            returning a.quest_id, a.period, a.period_key, a.completed_at
+            returning a.quest_id, a.period, a.period_key, a.completed_at, a.mode, a.reward_xp, a.reward_coins
         loop
             if not r.period = any (v_seen) then
                 v_seen := v_seen || r.period;
             end if;
             if r.completed_at is not null then
-                perform engage.quest_reward(p_user_id, r.quest_id, r.period_key, p_mode, p_at, p_event_id);
+                perform engage.quest_reward(p_user_id, r.quest_id, r.period, r.period_key, r.mode, r.reward_xp,
+                                            r.reward_coins, p_mode, p_at, p_event_id);
             end if;
         end loop;
         -- A period this award moved has its quests; one it did not may have none yet. Only
-        -- then (and with a pool to draw from) is it probed, assigned, and counted in a second
-        -- pass over that period only.
-        exit when v_pass = 2 or not v_pool or cardinality(v_seen) = 2;
+        -- then is it probed (with a pool to draw from), assigned, and counted in a second pass
+        -- over that period only. Periods are daily and weekly (a check of engage.quests).
+        exit when v_pass = 2 or cardinality(v_seen) = 2;
         select array_agg(s.period) into v_missing
           from engage.quest_settings s
          where s.per_user > 0 and not s.period = any (v_seen)
