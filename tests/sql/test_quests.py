@@ -433,15 +433,11 @@ async def test_a_period_drawn_later_counts_the_award_once(conn) -> None:
     user = await _user(conn)
     await conn.fetchval("select xp.award_fixed($1, 'reality', 100, 'bot', $2)", user, f"{user}:a1")
     assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 100}
-    await conn.fetchval(
-        "select engage.quest_upsert($1)", _quest("w-cyber", "weekly", "mode_xp", 10_000, mode="cyber")
-    )
+    await conn.fetchval("select engage.quest_upsert($1)", _quest("w-cyber", "weekly", "mode_xp", 10_000, mode="cyber"))
     await conn.fetchval("select xp.award_fixed($1, 'cyber', 40, 'bot', $2)", user, f"{user}:a2")
     assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 140, "w-cyber": 40}
     # A reality award moves the daily quest and not the weekly one: nothing is drawn again.
-    await conn.fetchval(
-        "select engage.quest_upsert($1)", _quest("w-other", "weekly", "total_xp", 10_000, weight=1000)
-    )
+    await conn.fetchval("select engage.quest_upsert($1)", _quest("w-other", "weekly", "total_xp", 10_000, weight=1000))
     await conn.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", user, f"{user}:a3")
     assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 145, "w-cyber": 40}
     await _check(conn, user)
