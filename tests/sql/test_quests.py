@@ -421,3 +421,23 @@ async def test_the_seed_adds_missing_quests_only(conn) -> None:
     kept = await conn.fetchrow("select active, reward_xp from engage.quests where key = 'daily-run-5k'")
     assert (kept["active"], kept["reward_xp"]) == (True, 1)  # an operator's edit stays
     assert await conn.fetchval("select active from engage.quests where key = 'weekly-ctf-2'") is False
+
+
+async def test_a_period_drawn_later_counts_the_award_once(conn) -> None:
+    """The hook moves the quests it finds, then draws a period that has none (a quest added to
+    the pool mid-period) and counts the same award for that period only: the quests moved in the
+    first pass are not moved twice, and a period with quests the award cannot move is not drawn
+    again."""
+    await _pool(conn, [_quest("d-xp", "daily", "total_xp", 10_000)])
+    await conn.execute("update engage.quest_settings set per_user = 1")
+    user = await _user(conn)
+    await conn.fetchval("select xp.award_fixed($1, 'reality', 100, 'bot', $2)", user, f"{user}:a1")
+    assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 100}
+    await conn.fetchval("select engage.quest_upsert($1)", _quest("w-cyber", "weekly", "mode_xp", 10_000, mode="cyber"))
+    await conn.fetchval("select xp.award_fixed($1, 'cyber', 40, 'bot', $2)", user, f"{user}:a2")
+    assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 140, "w-cyber": 40}
+    # A reality award moves the daily quest and not the weekly one: nothing is drawn again.
+    await conn.fetchval("select engage.quest_upsert($1)", _quest("w-other", "weekly", "total_xp", 10_000, weight=1000))
+    await conn.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", user, f"{user}:a3")
+    assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 145, "w-cyber": 40}
+    await _check(conn, user)
