@@ -142,9 +142,14 @@ def run_wrk(
     connections: int = 32,
     threads: int = 1,
     env: dict[str, str] | None = None,
+    delay_ms: float | None = None,
 ) -> WrkResult:
-    """Run wrk with `bench/wrk/<script>` plus the shared report hook; parse its result line."""
+    """Run wrk with `bench/wrk/<script>` plus the shared report hook; parse its result line.
+    `delay_ms` paces it: each connection waits that long before its next request, so the rate
+    is about connections / (delay + latency), an open-loop load below saturation."""
     body = (WRK_DIR / script).read_text() + "\n" + (WRK_DIR / "report.lua").read_text()
+    if delay_ms is not None:
+        body += f"\ndelay = function() return {delay_ms:.3f} end\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(body)
         lua = handle.name
@@ -173,6 +178,20 @@ def run_wrk(
         non2xx=int(fields["non2xx"]),
         requests=int(fields["requests"]),
     )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes `pids` have used so far (Linux /proc; a process
+    gone meanwhile counts 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
 
 
 def table(results: list[WrkResult]) -> str:
