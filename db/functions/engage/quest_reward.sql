@@ -1,4 +1,4 @@
--- drop: drop function if exists engage.quest_reward(uuid, bigint, text, text, timestamptz, bigint);
+-- drop: drop function if exists engage.quest_reward(uuid, bigint, text, text, text, integer, integer, text, timestamptz, bigint);
 -- Pays a quest the hook just completed (its assignment row went from open to completed, which
 -- happens once: the row is unique per user, quest and period key). The hook's update returns
 -- the assignment's period, mode and reward, passed here (no second read of the row). reward_xp
