@@ -48,7 +48,10 @@ AROUND = re.compile(r"^/api/v1/seasons/(current|[0-9]{4}-[0-9]{2})/leaderboards/
 AROUND_QUERY = re.compile(rb"^(?:around=([0-9]{1,2}))?$")
 AROUND_DEFAULT, AROUND_MAX = 5, 50  # the route's default and le=
 JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
-_award_decoder = msgspec.json.Decoder(XPEventCreate)
+# As Litestar reads a body: JSON to Python values first (a number too large for a float is
+# refused there, 400), then converted to the route's struct; strict, so whatever the lane
+# accepts Litestar's lax conversion accepts the same way, and the rest goes to Litestar.
+_json_decoder = msgspec.json.Decoder()
 
 
 class _NotHere(Exception):
@@ -139,7 +142,7 @@ class FastLane:
             if principal is None or not is_user_or_has_scope(principal, "xp:write"):
                 raise _NotHere
             check_body(body)
-            data = _award_decoder.decode(body)
+            data = msgspec.convert(_json_decoder.decode(body), XPEventCreate, strict=True)
         except (_NotHere, InputRejected, msgspec.ValidationError, msgspec.DecodeError):
             await self.app(scope, replay, send)
             return

@@ -86,6 +86,12 @@ async def test_award_answers_match_litestar(client, plain, app, db, api_key_fact
                 {**event, "idempotency_key": f"{key}-d"},
                 True,
             ),
+            (
+                "units beyond a float",
+                {**bot, **json_type},
+                json.dumps(event).replace('"units": 2', '"units": 1e1000000000').encode(),
+                False,
+            ),
             ("missing field", {**bot, **json_type}, {"user": {"id": user}, "activity": "run_km"}, False),
             ("wrong type", {**bot, **json_type}, {**event, "units": "two"}, False),
             ("unknown field", {**bot, **json_type}, {**event, "extra": 1}, False),
