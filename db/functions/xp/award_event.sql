@@ -14,7 +14,8 @@ language plpgsql
 volatile
 as $$
 declare
-    v_user_id uuid := app.user_id_for(p_user_id, p_discord_id);
+    -- an id as given; only a Discord id needs the lookup (a SQL function, planned per transaction)
+    v_user_id uuid := coalesce(p_user_id, app.user_id_for(null, p_discord_id));
 begin
     if v_user_id is null then
         raise exception 'no user with discord_id %', p_discord_id

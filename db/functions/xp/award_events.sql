@@ -16,6 +16,10 @@ returns table (item integer, error_code text, replayed boolean, body text, error
 language plpgsql
 volatile
 security definer set search_path = pg_catalog, pg_temp
+-- Every statement under this call (xp.book and its hooks) is a keyed probe or write on a small
+-- table or one user's rows: a generic plan is as good as a custom one, and re-planning
+-- custom plans was 30-40% of the backend's CPU per award (bench/README.md, "Where the time goes").
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_users uuid[] := p_user_ids;
