@@ -188,14 +188,20 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
     await conn.execute("update engage.quest_settings set per_user = 5")
     await conn.execute(
         """
-        insert into engage.quest_assignments (user_id, quest_id, period, period_key, starts_at, expires_at,
-                                              kind, mode, activity_key, target, reward_xp, reward_coins)
-        select u.id, q.id, q.period, p.period_key, p.starts_at, p.expires_at,
-               q.kind, q.mode, q.activity_key, q.target, q.reward_xp, q.reward_coins
+        insert into engage.quest_progress (user_id, period, period_key, starts_at, expires_at, open, quest_ids, kinds,
+                                           modes, activity_keys, targets, reward_xp, reward_coins, progress,
+                                           completed_at, event_ids)
+        select u.id, q.period, p.period_key, p.starts_at, p.expires_at, count(*),
+               array_agg(q.id order by q.id), array_agg(q.kind order by q.id), array_agg(q.mode order by q.id),
+               array_agg(q.activity_key order by q.id), array_agg(q.target order by q.id),
+               array_agg(q.reward_xp order by q.id), array_agg(q.reward_coins order by q.id),
+               array_agg(0::numeric order by q.id), array_agg(null::timestamptz order by q.id),
+               array_agg(null::bigint order by q.id)
           from app.users u
          cross join engage.quests q
          cross join lateral engage.quest_period(q.period, now(), u.timezone) p
          where q.active and u.id = any($1::uuid[])
+         group by u.id, q.period, p.period_key, p.starts_at, p.expires_at
         on conflict do nothing
         """,
         users,

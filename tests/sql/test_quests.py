@@ -216,7 +216,7 @@ async def test_an_ended_period_is_not_offered_and_its_quests_take_nothing(conn) 
     await conn.fetchval("select xp.award($1, 'walk_km', 2, 'activity', $2)", user, f"{user}:w1")
     # Move that assignment to yesterday: a period that has ended.
     await conn.execute(
-        "update engage.quest_assignments set period_key = to_char(now() - interval '1 day', 'YYYY-MM-DD'),"
+        "update engage.quest_progress set period_key = to_char(now() - interval '1 day', 'YYYY-MM-DD'),"
         " starts_at = starts_at - interval '1 day', expires_at = expires_at - interval '1 day' where user_id = $1",
         user,
     )
