@@ -103,7 +103,9 @@ async def main_async(args: argparse.Namespace, url: str) -> None:
                 hooks = await function_times(conn)
                 before = harness.cpu_seconds([pid])
                 started = time.perf_counter()
-                done = await awards(conn, part, args.awards, args.batch, f"{run}-{n}-{len(per_award.get(name, []))}-{name}")
+                done = await awards(
+                    conn, part, args.awards, args.batch, f"{run}-{n}-{len(per_award.get(name, []))}-{name}"
+                )
                 cpu = harness.cpu_seconds([pid]) - before
                 wall = time.perf_counter() - started
                 per_award.setdefault(name, []).append(cpu / done * 1e6)
@@ -112,7 +114,11 @@ async def main_async(args: argparse.Namespace, url: str) -> None:
                     spent = (total - hooks.get(fn, 0.0)) / done * 1e3
                     if spent > 0:
                         hook_times.setdefault(name, {}).setdefault(fn, []).append(spent)
-                print(f"round {n + 1}: {name}: {cpu / done * 1e6:,.0f} us CPU per award ({wall / done * 1e6:,.0f} us wall)", flush=True)
+                print(
+                    f"round {n + 1}: {name}: {cpu / done * 1e6:,.0f} us CPU"
+                    f" per award ({wall / done * 1e6:,.0f} us wall)",
+                    flush=True,
+                )
         medians = {name: statistics.median(v) for name, v in per_award.items()}
         names = list(medians)
         print(json.dumps(medians))
