@@ -184,8 +184,11 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
     """Give each of `users` 10 active quests of the current periods (5 daily, 5 weekly): exactly
     five a period are active and five are drawn, so drawing them here, set-based, gives what the
     real draw would, and no measured award pays the draw."""
-    await conn.execute("update engage.quests set active = (key = any($1::text[]))", BENCH_QUESTS)
-    await conn.execute("update engage.quest_settings set per_user = 5")
+    await conn.execute(
+        "update engage.quests set active = (key = any($1::text[])) where active is distinct from (key = any($1::text[]))",
+        BENCH_QUESTS,
+    )
+    await conn.execute("update engage.quest_settings set per_user = 5 where per_user <> 5")
     await conn.execute(
         """
         insert into engage.quest_progress (user_id, period, period_key, starts_at, expires_at, open, quest_ids, kinds,
@@ -211,7 +214,27 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
 async def deactivate_quests(conn: asyncpg.Connection) -> None:
     """No active quest: the award's quest hook finds nothing to draw (the users of the other
     scenarios never had any)."""
-    await conn.execute("update engage.quests set active = false")
+    await conn.execute("update engage.quests set active = false where active")
+
+
+async def switch_achievements(conn: asyncpg.Connection, keys: list[str]) -> None:
+    """Activate exactly `keys`, writing only the rows that change."""
+    await conn.execute(
+        "update engage.achievements set active = (key = any($1::text[]))"
+        " where active is distinct from (key = any($1::text[]))",
+        keys,
+    )
+
+
+async def vacuum_switched(conn: asyncpg.Connection, quests_exist: bool) -> None:
+    """What autovacuum does in a live database (the shared bench server runs with it off): the
+    small catalogue tables the state switches rewrite are vacuumed and analysed, so a scenario
+    does not read the dead rows of the switches before it (after 15 switches the 40
+    achievements took 20 pages, and every award scans them), and the quest rows are analysed."""
+    tables = "engage.achievements, engage.tiers"
+    if quests_exist:
+        tables += ", engage.quests, engage.quest_settings, engage.quest_progress"
+    await conn.execute(f"vacuum (analyze) {tables}")
 
 
 def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], quests_exist: bool) -> int:
@@ -220,11 +243,12 @@ def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], ques
     async def go() -> int:
         conn = await asyncpg.connect(url)
         try:
-            await conn.execute("update engage.achievements set active = (key = any($1::text[]))", keys)
+            await switch_achievements(conn, keys)
             if quests:
                 await activate_quests(conn, users)
             elif quests_exist:
                 await deactivate_quests(conn)
+            await vacuum_switched(conn, quests_exist)
             return int(await conn.fetchval("select count(*) from engage.unlocks"))
         finally:
             await conn.close()

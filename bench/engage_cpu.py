@@ -93,11 +93,12 @@ async def main_async(args: argparse.Namespace, url: str) -> None:
         run = uuid.uuid4().hex[:8]
         for n in range(args.rounds):
             for name, state, quests, part in states:
-                await conn.execute("update engage.achievements set active = (key = any($1::text[]))", state)
+                await engage.switch_achievements(conn, state)
                 if quests:
                     await engage.activate_quests(conn, slices[2])
                 else:
                     await engage.deactivate_quests(conn)
+                await engage.vacuum_switched(conn, True)
                 if args.checkpoint:
                     await conn.execute("checkpoint")
                 hooks = await function_times(conn)
