@@ -15,6 +15,9 @@ Element i of every array is one quest; `open` counts the elements not completed,
 whose quests are all done is skipped without reading its arrays. What paid a quest's XP is the
 ledger row of its idempotency key (quest:<user>:<quest key>:<period key>), so no column keeps it.
 
+Streak achievements keep no engage.progress row any more (a new longest run only probes the
+tiers it crossed, engage.streak_day); their rows go here.
+
 `engage.quest_assignments` becomes a view of one row per quest (db/functions/engage/
 quest_assignments.sql), for readers and analytics. The existing assignments are carried over
 (grouped by user, period and period key, in quest id order). Roll-forward only, as every xpcore
@@ -83,6 +86,10 @@ select a.user_id, a.period, a.period_key, min(a.starts_at), min(a.expires_at), m
 -- (analytics/quest_completion.sql changed with this revision, so the sync applies it again).
 drop view if exists analytics.quest_completion;
 drop table engage.quest_assignments;
+
+-- Streak achievements read their progress from engage.streaks (the longest run), as the totals
+-- kinds read xp.totals: their engage.progress rows go (the tiers they unlocked stay).
+delete from engage.progress p using engage.achievements a where a.id = p.achievement_id and a.kind = 'streak';
 """
 
 # What a revision undoing this would run (before dropping the view engage.quest_assignments and
