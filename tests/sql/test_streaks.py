@@ -314,9 +314,10 @@ async def test_streak_achievements_follow_the_longest_run(conn) -> None:
     await conn.fetchval("select engage.upsert($1)", {**base, "tiers": tiers})
     await _days(conn, user, *_run(BASE, 3), BASE + timedelta(days=5))  # longest 3, current 1
     # The streak row is the progress (no engage.progress row): longest 3 crossed bronze only.
-    assert await conn.fetchval(
-        "select engage.current_value($1, a) from engage.achievements a where a.key = $2", user, key
-    ) == 3
+    assert (
+        await conn.fetchval("select engage.current_value($1, a) from engage.achievements a where a.key = $2", user, key)
+        == 3
+    )
     assert await conn.fetchval("select count(*) from engage.progress where user_id = $1", user) == 0
     assert [
         r["tier"]
