@@ -185,7 +185,8 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
     five a period are active and five are drawn, so drawing them here, set-based, gives what the
     real draw would, and no measured award pays the draw."""
     await conn.execute(
-        "update engage.quests set active = (key = any($1::text[])) where active is distinct from (key = any($1::text[]))",
+        "update engage.quests set active = (key = any($1::text[]))"
+        " where active is distinct from (key = any($1::text[]))",
         BENCH_QUESTS,
     )
     await conn.execute("update engage.quest_settings set per_user = 5 where per_user <> 5")
