@@ -1,21 +1,23 @@
 -- drop: drop function if exists engage.on_quest(uuid, bigint, text, text, text, numeric, integer, timestamptz);
 -- The hook xp.book calls for every booked award, right after engage.on_award, under the user's
 -- totals lock and in its transaction. A user's quests of a period are one engage.quest_progress
--- row (one array element per quest), so an award writes at most two rows (daily and weekly),
--- in one statement that also says which periods the user has rows for:
--- - the update moves the elements the event moves (not completed, the quest's mode and
---   activity if it names them, a positive delta for its kind) of the rows whose period covers
---   the event (occurred_at p_at, not ended) and that have an open element the event moves;
---   a row it cannot move is not written. The new arrays are computed from the row itself, so a
---   concurrent quest_deactivate is re-read, not overwritten (read committed re-checks the row);
--- - an element reaching its target completes (completed_at, event_ids: this event), once: a
---   completed element never moves again. engage.quest_reward pays it, from what the update
---   returned (no second read).
--- A period of the pool with no row yet (the first award of a day or a week) is assigned
--- (engage.quest_assign) and counted in a second pass over that period only. Only activity,
--- self-report, bot and challenge awards count: quest rewards (source quest: no cascade),
--- adjustments and purchases do not. An event whose period has ended (a late, back-dated one)
--- counts for no period.
+-- row (one array element per quest), so an award reads the user's current rows (one index
+-- range: periods covering the event, occurred_at p_at, not ended) and writes at most two
+-- (daily and weekly), each only if the event moves one of its quests:
+-- - an element moves when it is open, the quest's mode and activity (if it names them) are the
+--   event's, and its kind's delta is positive; reaching its target completes it (completed_at,
+--   event_ids: this event), once: a completed element never moves again;
+-- - the new arrays are computed here and written by primary key only if the row still holds
+--   the quests it was read with (quest_ids): awards of one user are serialised by the totals
+--   lock, and the one other writer, engage.quest_deactivate, changes quest_ids, so a row it
+--   changed meanwhile is read again and recomputed, never overwritten;
+-- - engage.quest_reward pays each completed quest from what was read (no second read).
+-- (One UPDATE computing the arrays in SQL measured 2x the CPU: its executor start-up alone,
+-- with no row, cost what this read costs; bench/engage_cpu.py.) A period of the pool with no row
+-- yet (the first award of a day or a week) is assigned (engage.quest_assign) and counted in a
+-- second pass over that period only. Only activity, self-report, bot and challenge awards
+-- count: quest rewards (source quest: no cascade), adjustments and purchases do not. An event
+-- whose period has ended (a late, back-dated one) counts for no period.
 create or replace function engage.on_quest(
     p_user_id uuid, p_event_id bigint, p_source text, p_activity text, p_mode text, p_units numeric,
     p_xp integer, p_at timestamptz
@@ -26,7 +28,14 @@ volatile
 as $$
 declare
     r record;
+    v record;
     v_i integer;
+    v_delta numeric;
+    v_moved boolean;
+    v_progress numeric[];
+    v_done timestamptz[];
+    v_events bigint[];
+    v_open smallint;
     v_present text[] := '{}';
     v_missing text[];
     v_only text[];
@@ -42,51 +51,57 @@ begin
     end if;
     for v_pass in 1..2 loop
         for r in
-            with moved as (
-                update engage.quest_progress s
-                   set (progress, completed_at, event_ids, open) = (
-                       select array_agg(x.v + x.d order by x.i),
-                              array_agg(case when x.done then now() else x.c end order by x.i),
-                              array_agg(case when x.done then p_event_id else x.e end order by x.i),
-                              count(*) filter (where x.c is null and not x.done)
-                         from (select w.i, w.v, w.c, w.e, w.d, w.d > 0 and w.v + w.d >= w.t as done
-                                 from (select u.i, u.v, u.t, u.c, u.e,
-                                              case when u.c is null and (u.m is null or u.m = p_mode)
-                                                        and (u.a is null or u.a = p_activity)
-                                                   then case u.k when 'activity_events' then v_event
-                                                                 when 'activity_units' then v_units
-                                                                 when 'challenges_completed' then v_challenge
-                                                                 else v_xp end
-                                                   else 0 end as d
-                                         from unnest(s.kinds, s.modes, s.activity_keys, s.targets, s.progress,
-                                                     s.completed_at, s.event_ids)
-                                              with ordinality as u(k, m, a, t, v, c, e, i)) w) x)
-                 where s.user_id = p_user_id and s.expires_at > v_until and s.starts_at <= p_at and s.open > 0
-                   and (v_only is null or s.period = any (v_only))
-                   and exists (select from unnest(s.kinds, s.modes, s.activity_keys, s.completed_at) as u(k, m, a, c)
-                                where u.c is null and (u.m is null or u.m = p_mode)
-                                  and (u.a is null or u.a = p_activity)
-                                  and case u.k when 'activity_events' then v_event
-                                               when 'activity_units' then v_units
-                                               when 'challenges_completed' then v_challenge
-                                               else v_xp end > 0)
-                returning s.period_key, s.quest_ids, s.modes, s.reward_xp, s.reward_coins, s.event_ids
-            )
-            select c.period, m.period_key, m.quest_ids, m.modes, m.reward_xp, m.reward_coins, m.event_ids
-              from engage.quest_progress c
-              left join moved m on m.period_key = c.period_key
-             where c.user_id = p_user_id and c.expires_at > v_until and c.starts_at <= p_at
+            select s.period, s.period_key, s.open, s.quest_ids, s.kinds, s.modes, s.activity_keys, s.targets,
+                   s.progress, s.completed_at, s.event_ids, s.reward_xp, s.reward_coins
+              from engage.quest_progress s
+             where s.user_id = p_user_id and s.expires_at > v_until and s.starts_at <= p_at
         loop
             v_present := v_present || r.period;
-            if r.quest_ids is not null and p_event_id = any (r.event_ids) then
-                for v_i in 1..cardinality(r.quest_ids) loop
-                    if r.event_ids[v_i] = p_event_id then
-                        perform engage.quest_reward(p_user_id, r.quest_ids[v_i], r.period, r.period_key,
-                                                    r.modes[v_i], r.reward_xp[v_i], r.reward_coins[v_i],
-                                                    p_mode, p_at, p_event_id);
+            continue when r.open = 0 or (v_only is not null and not r.period = any (v_only));
+            v := r;
+            <<one_row>>
+            loop
+                v_moved := false;
+                v_progress := v.progress;
+                v_done := v.completed_at;
+                v_events := v.event_ids;
+                v_open := v.open;
+                for v_i in 1..cardinality(v.quest_ids) loop
+                    continue when v_done[v_i] is not null
+                        or (v.modes[v_i] is not null and v.modes[v_i] is distinct from p_mode)
+                        or (v.activity_keys[v_i] is not null and v.activity_keys[v_i] is distinct from p_activity);
+                    v_delta := case v.kinds[v_i] when 'activity_events' then v_event when 'activity_units' then v_units
+                                                 when 'challenges_completed' then v_challenge else v_xp end;
+                    continue when v_delta <= 0;
+                    v_moved := true;
+                    v_progress[v_i] := v_progress[v_i] + v_delta;
+                    if v_progress[v_i] >= v.targets[v_i] then
+                        v_done[v_i] := now();
+                        v_events[v_i] := p_event_id;
+                        v_open := v_open - 1;
                     end if;
                 end loop;
-            end if;
+                exit one_row when not v_moved;
+                update engage.quest_progress s
+                   set progress = v_progress, completed_at = v_done, event_ids = v_events, open = v_open
+                 where s.user_id = p_user_id and s.period_key = v.period_key and s.quest_ids = v.quest_ids;
+                if found then
+                    for v_i in 1..cardinality(v.quest_ids) loop
+                        if v_events[v_i] = p_event_id then
+                            perform engage.quest_reward(p_user_id, v.quest_ids[v_i], v.period, v.period_key,
+                                                        v.modes[v_i], v.reward_xp[v_i], v.reward_coins[v_i],
+                                                        p_mode, p_at, p_event_id);
+                        end if;
+                    end loop;
+                    exit one_row;
+                end if;
+                -- quest_deactivate changed the row since it was read: read it again.
+                select s.period, s.period_key, s.open, s.quest_ids, s.kinds, s.modes, s.activity_keys, s.targets,
+                       s.progress, s.completed_at, s.event_ids, s.reward_xp, s.reward_coins
+                  into v from engage.quest_progress s
+                 where s.user_id = p_user_id and s.period_key = v.period_key;
+                exit one_row when not found;
+            end loop;
         end loop;
         -- A period with a row has its quests. One without (with a pool to draw from) is
         -- assigned now and counted in a second pass over it only. Periods are daily and weekly.
