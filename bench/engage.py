@@ -297,6 +297,8 @@ def main() -> int:
 
     results: dict[str, list[harness.WrkResult]] = {}
     unlocked: list[tuple[int, int]] = []  # (unlocks, awards) per 'on' round
+    # per award scenario, over its rounds: API process CPU s, the app's backends' CPU s, requests
+    cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         users_file, _, api_key = asyncio.run(run.fixtures(url, args.users, Path(tmp), tokens_wanted=0))
         users = users_file.read_text().split()
@@ -327,7 +329,7 @@ def main() -> int:
                 {**env, "DATABASE_URL": url},
                 f"{base}/health",
                 timeout=180,
-            ),
+            ) as app_process,
         ):
             scenarios: list[tuple[str, str, str, list[str] | None, bool, dict[str, str]]] = [
                 ("baseline: insert + update", baseline, "baseline.lua", None, False, {}),
@@ -348,10 +350,17 @@ def main() -> int:
                         if state is not None
                         else 0
                     )
+                    pids = run.backend_pids(url) if state is not None else []
+                    cpu_before = (harness.cpu_seconds([app_process.pid]), harness.cpu_seconds(pids))
                     result = harness.run_wrk(
                         name, target, script, duration=args.duration, connections=args.connections, env=wrk_env
                     )
                     results.setdefault(name, []).append(result)
+                    if state is not None:
+                        spent = cpu.setdefault(name, [0.0, 0.0, 0])
+                        spent[0] += harness.cpu_seconds([app_process.pid]) - cpu_before[0]
+                        spent[1] += harness.cpu_seconds(pids) - cpu_before[1]
+                        spent[2] += result.requests
                     if state:
                         unlocked.append((unlocks(url) - before, result.requests))
                     print(f"round {n + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99:.1f} ms", flush=True)
@@ -384,6 +393,20 @@ def main() -> int:
         f"- vs the bare baseline: nothing active {off.rps / base_rps:.0%}, achievements active {on.rps / base_rps:.0%}"
         + (f", with quests {medians[names[3]].rps / base_rps:.0%}" if with_quests else "")
     )
+    lines += [
+        "",
+        "CPU per award (all rounds; /proc of the API process and of the app's PostgreSQL backends: what the"
+        " scenarios cost whatever else runs on the machine):",
+        "",
+        "| scenario | API process us | PostgreSQL backends us | both us | none / this |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    cpu_us = {
+        name: ((a + b) / max(n, 1) * 1e6, a / max(n, 1) * 1e6, b / max(n, 1) * 1e6) for name, (a, b, n) in cpu.items()
+    }
+    none_cpu = cpu_us[names[1]][0] if names[1] in cpu_us else 0.0
+    for name, (both_us, api_us, db_us) in cpu_us.items():
+        lines.append(f"| {name} | {api_us:,.0f} | {db_us:,.0f} | {both_us:,.0f} | {none_cpu / both_us:.0%} |")
     report = "\n".join(lines)
     print(report)
     RESULTS.mkdir(exist_ok=True)
