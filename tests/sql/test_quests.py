@@ -306,6 +306,58 @@ async def test_thirty_two_connections_complete_each_quest_once(db_pool: asyncpg.
             await db_pool.fetchval("select engage.quest_deactivate($1)", quest["key"])
 
 
+async def test_an_award_racing_a_retirement_keeps_both(db_pool: asyncpg.Pool) -> None:
+    """The award hook computes a period row's arrays from what it read and writes them only if
+    the row still holds the quests it read. A retirement committed in between (here: the award
+    reads, then waits on the retirement's row lock) changes the row: the award reads it again,
+    so the retired quest stays gone and the award still counts for the others."""
+    prefix = f"r{uuid.uuid4().hex[:6]}"
+    quests = [
+        _quest(f"{prefix}-keep", "daily", "total_xp", 1000),
+        _quest(f"{prefix}-gone", "daily", "total_xp", 1000),
+    ]
+    for quest in quests:
+        await db_pool.fetchval("select engage.quest_upsert($1)", quest)
+    retiring = await db_pool.acquire()
+    try:
+        user = await db_pool.fetchval(
+            "insert into app.users (username) values ($1) returning id", f"q{uuid.uuid4().hex[:12]}"
+        )
+        await db_pool.fetchval("select xp.award_fixed($1, 'cyber', 100, 'bot', $2)", user, f"{user}:1")  # draws
+        assert {k: r["value"] for k, r in (await _rows(db_pool, user)).items()} == {
+            f"{prefix}-keep": 100,
+            f"{prefix}-gone": 100,
+        }
+        transaction = retiring.transaction()
+        await transaction.start()
+        await retiring.fetchval("select engage.quest_deactivate($1)", f"{prefix}-gone")  # holds the row lock
+        award = asyncio.create_task(
+            db_pool.fetchval("select xp.award_fixed($1, 'cyber', 50, 'bot', $2)", user, f"{user}:2")
+        )
+        for _ in range(100):  # the award has read the row and waits for the lock
+            waiting = await db_pool.fetchval(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%award_fixed%'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the award did not wait for the retirement"
+        await transaction.commit()
+        await award
+        rows = await _rows(db_pool, user)
+        assert {k: r["value"] for k, r in rows.items()} == {f"{prefix}-keep": 150}
+        assert (
+            await db_pool.fetchval(
+                "select open from engage.quest_progress where user_id = $1 and period = 'daily'", user
+            )
+            == 1
+        )
+    finally:
+        await db_pool.release(retiring)
+        for quest in quests:
+            await db_pool.fetchval("select engage.quest_deactivate($1)", quest["key"])
+
+
 LEDGER_VALUE = """
     select coalesce(sum(case a.kind
                when 'total_xp' then greatest(l.xp, 0)
