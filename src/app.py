@@ -24,6 +24,7 @@ from src import docs_ui, openapi
 from src.auth.middleware import AuthMiddleware
 from src.db import Database, provide_db
 from src.embedded import attach
+from src.fast_lane import FastLane
 from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
@@ -153,8 +154,10 @@ def _configure_observability(config: AppConfig, settings: Settings) -> None:
 def _outermost(app: Litestar) -> Litestar:
     """Request id, access log and metrics wrap the whole app, outside routing and the
     middleware: Litestar runs `middleware=` only for a request a route matched, so 404s, 405s
-    and the auth middleware's own 401/429 answers were neither logged nor counted."""
-    app.asgi_handler = RequestIdMiddleware(MetricsMiddleware(app.asgi_handler))
+    and the auth middleware's own 401/429 answers were neither logged nor counted. The fast lane
+    (src/fast_lane.py) sits inside them, so what it answers is logged and counted the same."""
+    app.state.fast_lane = lane = FastLane(app.asgi_handler)
+    app.asgi_handler = RequestIdMiddleware(MetricsMiddleware(lane))
     return app
 
 

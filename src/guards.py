@@ -29,9 +29,19 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
     return principal
 
 
+# The rules themselves, as predicates on an authenticated principal: the guards below and the
+# fast lane (src/fast_lane.py) both decide with these.
+def is_user(principal: Any) -> bool:
+    return principal.user_id is not None
+
+
+def is_user_or_has_scope(principal: Any, scope: str) -> bool:
+    return principal.via != "api_key" or scope in principal.scopes
+
+
 async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user (Bearer token or cookie)."""
-    if _principal(connection).user_id is None:
+    if not is_user(_principal(connection)):
         raise with_code(PermissionDeniedException("a user token is required"), "auth.user_token_required")
 
 
@@ -65,8 +75,7 @@ def requires_user_or_scope(scope: str) -> Guard:
     """A signed-in user, or an API key with `scope` (the handler narrows what users may do)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = _principal(connection)
-        if principal.via == "api_key" and scope not in principal.scopes:
+        if not is_user_or_has_scope(_principal(connection), scope):
             raise with_code(PermissionDeniedException(f"this API key lacks scope {scope}"), "auth.scope_required")
 
     guard.openapi_kind = ("user_or_scope", scope)  # type: ignore[attr-defined]

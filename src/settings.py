@@ -229,6 +229,8 @@ class Settings:
     cron_every_s: int = 0
     # Open live streams (SSE) one API process holds at most; more get 503 (src/live/routes.py).
     live_max_streams: int = 10_000
+    # The hottest routes answered without Litestar's per-request machinery (src/fast_lane.py).
+    fast_lane: bool = True
 
     @property
     def is_dev(self) -> bool:
@@ -363,6 +365,7 @@ def load_settings() -> Settings:
         analytics_refresh_cron=_cron("ANALYTICS_REFRESH_CRON", "*/5 * * * *"),
         cron_every_s=_int("XPCORE_CRON_EVERY_S", 0, minimum=0, maximum=3600),
         live_max_streams=_int("LIVE_MAX_STREAMS", 10_000, minimum=1),
+        fast_lane=_bool("FAST_LANE", True),
     )
     if settings.is_production:
         _check_production(settings)
