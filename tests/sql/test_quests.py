@@ -493,3 +493,43 @@ async def test_a_period_drawn_later_counts_the_award_once(conn) -> None:
     await conn.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", user, f"{user}:a3")
     assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 145, "w-cyber": 40}
     await _check(conn, user)
+
+
+async def test_migration_0029_carries_assignments_over_both_ways(conn) -> None:
+    """0029's data SQL, run both ways on real rows: its REVERSE (one row per quest, the table a
+    revision undoing it would rebuild) and then its forward insert over that table give back
+    the per-period rows exactly (arrays, order, open count, completions)."""
+    import importlib.util
+
+    from src.migrations import VERSIONS_DIR
+
+    spec = importlib.util.spec_from_file_location("m0029", VERSIONS_DIR / "0029_quest_progress_rows.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    await _pool(
+        conn,
+        [
+            _quest("mig-a", "daily", "total_xp", 100, reward_xp=10),
+            _quest("mig-b", "daily", "activity_units", 50, params={"activity": "run_km"}),
+            _quest("mig-c", "weekly", "mode_xp", 1_000_000, mode="reality", reward_coins=2),
+        ],
+    )
+    users = [await _user(conn) for _ in range(3)]
+    for n, user in enumerate(users):
+        await conn.fetchval("select xp.award($1, 'run_km', $2, 'activity', $3)", user, n + 1, f"{user}:m")
+    await conn.execute(module.REVERSE)
+    forward = module.SCHEMA[module.SCHEMA.index("insert into engage.quest_progress") :]
+    forward = forward[: forward.index(";") + 1]
+    await conn.execute("create temp table carried (like engage.quest_progress)")
+    await conn.execute(
+        forward.replace("insert into engage.quest_progress", "insert into carried").replace(
+            "from engage.quest_assignments a", "from engage.quest_assignments_rows a"
+        )
+    )
+    mine = "select * from {} where user_id = any($1::uuid[]) order by user_id, period_key"
+    expected = await conn.fetch(mine.format("engage.quest_progress"), users)
+    assert len(expected) == 6 and any(
+        r["open"] < cardinality for r, cardinality in ((r, len(r["quest_ids"])) for r in expected)
+    )
+    assert [dict(r) for r in await conn.fetch(mine.format("carried"), users)] == [dict(r) for r in expected]
