@@ -22,7 +22,8 @@ tiers it crossed, engage.streak_day); their rows go here.
 quest_assignments.sql), for readers and analytics. The existing assignments are carried over
 (grouped by user, period and period key, in quest id order). Roll-forward only, as every xpcore
 revision (tests/test_migrations.py refuses a downgrade); REVERSE below is the SQL that a later
-revision undoing this would run.
+revision undoing this would run (tests/sql/test_quests.py runs it and the forward insert both
+ways on real rows).
 """
 
 from src.migrations import roll_forward_only, run_sql
