@@ -184,18 +184,28 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
     """Give each of `users` 10 active quests of the current periods (5 daily, 5 weekly): exactly
     five a period are active and five are drawn, so drawing them here, set-based, gives what the
     real draw would, and no measured award pays the draw."""
-    await conn.execute("update engage.quests set active = (key = any($1::text[]))", BENCH_QUESTS)
-    await conn.execute("update engage.quest_settings set per_user = 5")
+    await conn.execute(
+        "update engage.quests set active = (key = any($1::text[]))"
+        " where active is distinct from (key = any($1::text[]))",
+        BENCH_QUESTS,
+    )
+    await conn.execute("update engage.quest_settings set per_user = 5 where per_user <> 5")
     await conn.execute(
         """
-        insert into engage.quest_assignments (user_id, quest_id, period, period_key, starts_at, expires_at,
-                                              kind, mode, activity_key, target, reward_xp, reward_coins)
-        select u.id, q.id, q.period, p.period_key, p.starts_at, p.expires_at,
-               q.kind, q.mode, q.activity_key, q.target, q.reward_xp, q.reward_coins
+        insert into engage.quest_progress (user_id, period, period_key, starts_at, expires_at, open, quest_ids, kinds,
+                                           modes, activity_keys, targets, reward_xp, reward_coins, progress,
+                                           completed_at, event_ids)
+        select u.id, q.period, p.period_key, p.starts_at, p.expires_at, count(*),
+               array_agg(q.id order by q.id), array_agg(q.kind order by q.id), array_agg(q.mode order by q.id),
+               array_agg(q.activity_key order by q.id), array_agg(q.target order by q.id),
+               array_agg(q.reward_xp order by q.id), array_agg(q.reward_coins order by q.id),
+               array_agg(0::numeric order by q.id), array_agg(null::timestamptz order by q.id),
+               array_agg(null::bigint order by q.id)
           from app.users u
          cross join engage.quests q
          cross join lateral engage.quest_period(q.period, now(), u.timezone) p
          where q.active and u.id = any($1::uuid[])
+         group by u.id, q.period, p.period_key, p.starts_at, p.expires_at
         on conflict do nothing
         """,
         users,
@@ -205,7 +215,27 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
 async def deactivate_quests(conn: asyncpg.Connection) -> None:
     """No active quest: the award's quest hook finds nothing to draw (the users of the other
     scenarios never had any)."""
-    await conn.execute("update engage.quests set active = false")
+    await conn.execute("update engage.quests set active = false where active")
+
+
+async def switch_achievements(conn: asyncpg.Connection, keys: list[str]) -> None:
+    """Activate exactly `keys`, writing only the rows that change."""
+    await conn.execute(
+        "update engage.achievements set active = (key = any($1::text[]))"
+        " where active is distinct from (key = any($1::text[]))",
+        keys,
+    )
+
+
+async def vacuum_switched(conn: asyncpg.Connection, quests_exist: bool) -> None:
+    """What autovacuum does in a live database (the shared bench server runs with it off): the
+    small catalogue tables the state switches rewrite are vacuumed and analysed, so a scenario
+    does not read the dead rows of the switches before it (after 15 switches the 40
+    achievements took 20 pages, and every award scans them), and the quest rows are analysed."""
+    tables = "engage.achievements, engage.tiers"
+    if quests_exist:
+        tables += ", engage.quests, engage.quest_settings, engage.quest_progress"
+    await conn.execute(f"vacuum (analyze) {tables}")
 
 
 def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], quests_exist: bool) -> int:
@@ -214,11 +244,12 @@ def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], ques
     async def go() -> int:
         conn = await asyncpg.connect(url)
         try:
-            await conn.execute("update engage.achievements set active = (key = any($1::text[]))", keys)
+            await switch_achievements(conn, keys)
             if quests:
                 await activate_quests(conn, users)
             elif quests_exist:
                 await deactivate_quests(conn)
+            await vacuum_switched(conn, quests_exist)
             return int(await conn.fetchval("select count(*) from engage.unlocks"))
         finally:
             await conn.close()
@@ -266,6 +297,8 @@ def main() -> int:
 
     results: dict[str, list[harness.WrkResult]] = {}
     unlocked: list[tuple[int, int]] = []  # (unlocks, awards) per 'on' round
+    # per award scenario, over its rounds: API process CPU s, the app's backends' CPU s, requests
+    cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         users_file, _, api_key = asyncio.run(run.fixtures(url, args.users, Path(tmp), tokens_wanted=0))
         users = users_file.read_text().split()
@@ -296,7 +329,7 @@ def main() -> int:
                 {**env, "DATABASE_URL": url},
                 f"{base}/health",
                 timeout=180,
-            ),
+            ) as app_process,
         ):
             scenarios: list[tuple[str, str, str, list[str] | None, bool, dict[str, str]]] = [
                 ("baseline: insert + update", baseline, "baseline.lua", None, False, {}),
@@ -317,10 +350,17 @@ def main() -> int:
                         if state is not None
                         else 0
                     )
+                    pids = run.backend_pids(url) if state is not None else []
+                    cpu_before = (harness.cpu_seconds([app_process.pid]), harness.cpu_seconds(pids))
                     result = harness.run_wrk(
                         name, target, script, duration=args.duration, connections=args.connections, env=wrk_env
                     )
                     results.setdefault(name, []).append(result)
+                    if state is not None:
+                        spent = cpu.setdefault(name, [0.0, 0.0, 0])
+                        spent[0] += harness.cpu_seconds([app_process.pid]) - cpu_before[0]
+                        spent[1] += harness.cpu_seconds(pids) - cpu_before[1]
+                        spent[2] += result.requests
                     if state:
                         unlocked.append((unlocks(url) - before, result.requests))
                     print(f"round {n + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99:.1f} ms", flush=True)
@@ -353,6 +393,20 @@ def main() -> int:
         f"- vs the bare baseline: nothing active {off.rps / base_rps:.0%}, achievements active {on.rps / base_rps:.0%}"
         + (f", with quests {medians[names[3]].rps / base_rps:.0%}" if with_quests else "")
     )
+    lines += [
+        "",
+        "CPU per award (all rounds; /proc of the API process and of the app's PostgreSQL backends: what the"
+        " scenarios cost whatever else runs on the machine):",
+        "",
+        "| scenario | API process us | PostgreSQL backends us | both us | none / this |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    cpu_us = {
+        name: ((a + b) / max(n, 1) * 1e6, a / max(n, 1) * 1e6, b / max(n, 1) * 1e6) for name, (a, b, n) in cpu.items()
+    }
+    none_cpu = cpu_us[names[1]][0] if names[1] in cpu_us else 0.0
+    for name, (both_us, api_us, db_us) in cpu_us.items():
+        lines.append(f"| {name} | {api_us:,.0f} | {db_us:,.0f} | {both_us:,.0f} | {none_cpu / both_us:.0%} |")
     report = "\n".join(lines)
     print(report)
     RESULTS.mkdir(exist_ok=True)

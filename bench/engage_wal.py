@@ -89,12 +89,13 @@ async def drop(name: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--awards", type=int, default=1500, help="awards per state and round")
+    parser.add_argument("--database", default=DATABASE, help="created afresh and dropped at the end")
     args = parser.parse_args()
-    url = xp_load.fresh_database(DATABASE)
+    url = xp_load.fresh_database(args.database)
     try:
         asyncio.run(measure(url, args.awards))
     finally:
-        asyncio.run(drop(DATABASE))
+        asyncio.run(drop(args.database))
     return 0
 
 

@@ -216,7 +216,7 @@ async def test_an_ended_period_is_not_offered_and_its_quests_take_nothing(conn) 
     await conn.fetchval("select xp.award($1, 'walk_km', 2, 'activity', $2)", user, f"{user}:w1")
     # Move that assignment to yesterday: a period that has ended.
     await conn.execute(
-        "update engage.quest_assignments set period_key = to_char(now() - interval '1 day', 'YYYY-MM-DD'),"
+        "update engage.quest_progress set period_key = to_char(now() - interval '1 day', 'YYYY-MM-DD'),"
         " starts_at = starts_at - interval '1 day', expires_at = expires_at - interval '1 day' where user_id = $1",
         user,
     )
@@ -302,6 +302,58 @@ async def test_thirty_two_connections_complete_each_quest_once(db_pool: asyncpg.
         await _check(db_pool, user)
         assert await db_pool.fetchval("select balance from store.wallets where user_id = $1", user) == 3 + 2 + 1
     finally:
+        for quest in quests:
+            await db_pool.fetchval("select engage.quest_deactivate($1)", quest["key"])
+
+
+async def test_an_award_racing_a_retirement_keeps_both(db_pool: asyncpg.Pool) -> None:
+    """The award hook computes a period row's arrays from what it read and writes them only if
+    the row still holds the quests it read. A retirement committed in between (here: the award
+    reads, then waits on the retirement's row lock) changes the row: the award reads it again,
+    so the retired quest stays gone and the award still counts for the others."""
+    prefix = f"r{uuid.uuid4().hex[:6]}"
+    quests = [
+        _quest(f"{prefix}-keep", "daily", "total_xp", 1000),
+        _quest(f"{prefix}-gone", "daily", "total_xp", 1000),
+    ]
+    for quest in quests:
+        await db_pool.fetchval("select engage.quest_upsert($1)", quest)
+    retiring = await db_pool.acquire()
+    try:
+        user = await db_pool.fetchval(
+            "insert into app.users (username) values ($1) returning id", f"q{uuid.uuid4().hex[:12]}"
+        )
+        await db_pool.fetchval("select xp.award_fixed($1, 'cyber', 100, 'bot', $2)", user, f"{user}:1")  # draws
+        assert {k: r["value"] for k, r in (await _rows(db_pool, user)).items()} == {
+            f"{prefix}-keep": 100,
+            f"{prefix}-gone": 100,
+        }
+        transaction = retiring.transaction()
+        await transaction.start()
+        await retiring.fetchval("select engage.quest_deactivate($1)", f"{prefix}-gone")  # holds the row lock
+        award = asyncio.create_task(
+            db_pool.fetchval("select xp.award_fixed($1, 'cyber', 50, 'bot', $2)", user, f"{user}:2")
+        )
+        for _ in range(100):  # the award has read the row and waits for the lock
+            waiting = await db_pool.fetchval(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%award_fixed%'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the award did not wait for the retirement"
+        await transaction.commit()
+        await award
+        rows = await _rows(db_pool, user)
+        assert {k: r["value"] for k, r in rows.items()} == {f"{prefix}-keep": 150}
+        assert (
+            await db_pool.fetchval(
+                "select open from engage.quest_progress where user_id = $1 and period = 'daily'", user
+            )
+            == 1
+        )
+    finally:
+        await db_pool.release(retiring)
         for quest in quests:
             await db_pool.fetchval("select engage.quest_deactivate($1)", quest["key"])
 
@@ -441,3 +493,43 @@ async def test_a_period_drawn_later_counts_the_award_once(conn) -> None:
     await conn.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", user, f"{user}:a3")
     assert {k: r["value"] for k, r in (await _rows(conn, user)).items()} == {"d-xp": 145, "w-cyber": 40}
     await _check(conn, user)
+
+
+async def test_migration_0029_carries_assignments_over_both_ways(conn) -> None:
+    """0029's data SQL, run both ways on real rows: its REVERSE (one row per quest, the table a
+    revision undoing it would rebuild) and then its forward insert over that table give back
+    the per-period rows exactly (arrays, order, open count, completions)."""
+    import importlib.util
+
+    from src.migrations import VERSIONS_DIR
+
+    spec = importlib.util.spec_from_file_location("m0029", VERSIONS_DIR / "0029_quest_progress_rows.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    await _pool(
+        conn,
+        [
+            _quest("mig-a", "daily", "total_xp", 100, reward_xp=10),
+            _quest("mig-b", "daily", "activity_units", 50, params={"activity": "run_km"}),
+            _quest("mig-c", "weekly", "mode_xp", 1_000_000, mode="reality", reward_coins=2),
+        ],
+    )
+    users = [await _user(conn) for _ in range(3)]
+    for n, user in enumerate(users):
+        await conn.fetchval("select xp.award($1, 'run_km', $2, 'activity', $3)", user, n + 1, f"{user}:m")
+    await conn.execute(module.REVERSE)
+    forward = module.SCHEMA[module.SCHEMA.index("insert into engage.quest_progress") :]
+    forward = forward[: forward.index(";") + 1]
+    await conn.execute("create temp table carried (like engage.quest_progress)")
+    await conn.execute(
+        forward.replace("insert into engage.quest_progress", "insert into carried").replace(
+            "from engage.quest_assignments a", "from engage.quest_assignments_rows a"
+        )
+    )
+    mine = "select * from {} where user_id = any($1::uuid[]) order by user_id, period_key"
+    expected = await conn.fetch(mine.format("engage.quest_progress"), users)
+    assert len(expected) == 6 and any(
+        r["open"] < cardinality for r, cardinality in ((r, len(r["quest_ids"])) for r in expected)
+    )
+    assert [dict(r) for r in await conn.fetch(mine.format("carried"), users)] == [dict(r) for r in expected]

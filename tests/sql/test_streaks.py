@@ -313,13 +313,21 @@ async def test_streak_achievements_follow_the_longest_run(conn) -> None:
     await _days(conn, earlier, *_run(BASE, 5))  # before the achievement: the back-fill's
     await conn.fetchval("select engage.upsert($1)", {**base, "tiers": tiers})
     await _days(conn, user, *_run(BASE, 3), BASE + timedelta(days=5))  # longest 3, current 1
-    progress = await conn.fetchrow(
-        "select p.value, p.tier from engage.progress p join engage.achievements a on a.id = p.achievement_id"
-        " where a.key = $1 and p.user_id = $2",
-        key,
-        user,
+    # The streak row is the progress (no engage.progress row): longest 3 crossed bronze only.
+    assert (
+        await conn.fetchval("select engage.current_value($1, a) from engage.achievements a where a.key = $2", user, key)
+        == 3
     )
-    assert (progress["value"], progress["tier"]) == (3, 1)
+    assert await conn.fetchval("select count(*) from engage.progress where user_id = $1", user) == 0
+    assert [
+        r["tier"]
+        for r in await conn.fetch(
+            "select u.tier from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+            " where a.key = $1 and u.user_id = $2",
+            key,
+            user,
+        )
+    ] == [1]
     assert (
         await conn.fetchval("select engage.value_for($1, a) from engage.achievements a where a.key = $2", earlier, key)
         == 5

@@ -3,7 +3,7 @@
 -- cursor, in id order, get the progress their ledger, totals, challenges, purchases and final
 -- standings imply, and unlock what it reaches (notification and coins once, as ever): an
 -- activity rule sets the user's engage.counters row of the activity from the ledger, a totals
--- rule reads xp.totals, the other kinds set their engage.progress row. Each user's
+-- or streak rule reads xp.totals or engage.streaks, the other kinds set their engage.progress row. Each user's
 -- totals row is locked first, as xp.book locks it, so an award in flight is either counted here
 -- or adds itself after. The cursor is saved in the same transaction: a job that stops resumes.
 -- Returns the users done in this batch; 0 when the back-fill is finished (or there is none).
@@ -43,7 +43,7 @@ begin
             on conflict (user_id, activity_key) do update
                 set events = excluded.events, units = excluded.units, updated_at = now();
             perform engage.reach(v_user, a, engage.current_value(v_user, a));
-        elsif a.kind in ('total_xp', 'mode_xp', 'level', 'layer') then
+        elsif a.kind in ('total_xp', 'mode_xp', 'level', 'layer', 'streak') then
             perform engage.reach(v_user, a, engage.value_for(v_user, a));
         else
             v_value := engage.value_for(v_user, a);

@@ -8,8 +8,9 @@
 -- The probe is one statement: the active achievements of the award's kinds, mode and activity,
 -- joined to the tiers between each one's value before and after (a parameterised range probe of
 -- tiers_by_threshold once the catalogue is large; on a few dozen rows the planner scans both,
--- which measured 3.5x cheaper than one probe per kind). Unlocks go through
--- engage.unlock (once, with a notification and coins). Challenge, purchase and season kinds
+-- which measured 3.5x cheaper than one probe per kind); it returns each achievement's row and
+-- the tier's name, so unlocking reads nothing again. Unlocks go through engage.unlock (once,
+-- with a notification and coins). Challenge, purchase and season kinds
 -- have their own hooks (on_challenge, on_purchase, on_season_close).
 create or replace function engage.on_award(
     p_user_id uuid, p_event_id bigint, p_source text, p_activity text, p_mode text, p_units numeric,
@@ -27,8 +28,9 @@ declare
     v_mode_after bigint := 0;
     v_layer_before integer := 0;
     v_layer_after integer := 0;
+    v_level_before integer := 0;
+    v_level_after integer := 0;
     v_hit record;
-    a engage.achievements;
 begin
     if not exists (select from engage.achievements e where e.active) then
         return;  -- none active (the shipped default): no counter to move, nothing to cross
@@ -49,21 +51,26 @@ begin
     if p_mode = 'reality' then
         v_mode_before := p_before.reality_xp;
         v_mode_after := p_after.reality_xp;
-        if p_after.reality_level > p_before.reality_level then
-            v_layer_before := engage.layer_position('reality', p_before.reality_level);
-            v_layer_after := engage.layer_position('reality', p_after.reality_level);
-        end if;
+        v_level_before := p_before.reality_level;
+        v_level_after := p_after.reality_level;
     elsif p_mode = 'cyber' then
         v_mode_before := p_before.cyber_xp;
         v_mode_after := p_after.cyber_xp;
-        if p_after.cyber_level > p_before.cyber_level then
-            v_layer_before := engage.layer_position('cyber', p_before.cyber_level);
-            v_layer_after := engage.layer_position('cyber', p_after.cyber_level);
-        end if;
+        v_level_before := p_before.cyber_level;
+        v_level_after := p_after.cyber_level;
+    end if;
+    if v_level_after > v_level_before then
+        -- The layers the mode's levels stand in (engage.layer_position, inlined: one cached
+        -- plan instead of two SQL-function calls planned afresh).
+        select coalesce((select l.position from xp.layers l where l.mode = p_mode and l.min_level <= v_level_before
+                          order by l.min_level desc limit 1), 0),
+               coalesce((select l.position from xp.layers l where l.mode = p_mode and l.min_level <= v_level_after
+                          order by l.min_level desc limit 1), 0)
+          into v_layer_before, v_layer_after;
     end if;
 
     for v_hit in
-        select e.id, t.tier from engage.achievements e
+        select e as a, t.tier, t.name from engage.achievements e
           join engage.tiers t on t.achievement_id = e.id
            and t.threshold > case e.kind when 'total_xp' then p_before.total_xp when 'mode_xp' then v_mode_before
                                          when 'level' then p_before.level when 'layer' then v_layer_before
@@ -77,10 +84,7 @@ begin
                 or (v_events is not null and e.kind in ('activity_events', 'activity_units') and e.activity_key = p_activity))
          order by e.id, t.tier
     loop
-        if a.id is distinct from v_hit.id then
-            select * into a from engage.achievements where id = v_hit.id;
-        end if;
-        perform engage.unlock(p_user_id, a, v_hit.tier, p_event_id);
+        perform engage.unlock(p_user_id, v_hit.a, v_hit.tier, p_event_id, v_hit.name);
     end loop;
 end;
 $$;

@@ -23,7 +23,7 @@ begin
       from engage.quest_settings s
      where s.per_user > 0
        and exists (select from engage.quests q where q.active and q.period = s.period)
-       and not exists (select from engage.quest_assignments a
+       and not exists (select from engage.quest_progress a
                         where a.user_id = p_user_id and a.period = s.period
                           and a.expires_at > v_now and a.starts_at <= v_now);
     if v_missing is not null then

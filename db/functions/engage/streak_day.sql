@@ -10,7 +10,8 @@
 --   * every 7th day of a run earns a freeze, 2 at most;
 --   * the run's 3rd, 7th, 30th and 100th day notify (outbox kind streak_milestone, once per
 --     run: the dedupe key names the run's first day);
---   * a new longest moves the active `streak` achievements of the mode (engage.advance).
+--   * a new longest unlocks the tiers of the mode's active `streak` achievements it crossed
+--     (longest before < threshold <= longest now); their progress is the streak row itself.
 create or replace function engage.streak_day(p_user_id uuid, p_mode text, p_day date, p_tz text)
 returns boolean
 language plpgsql
@@ -20,7 +21,7 @@ declare
     s engage.streaks;
     v_gap integer;
     v_longest integer;
-    a engage.achievements;
+    v_hit record;
 begin
     select * into s from engage.streaks where user_id = p_user_id and mode = p_mode for update;
     if not found then
@@ -60,11 +61,14 @@ begin
             format('streak:%s:%s:%s', p_mode, s.run_start, s.current));
     end if;
     if s.longest > v_longest then
-        for a in
-            select * from engage.achievements e
-             where e.active and e.kind = 'streak' and e.mode = p_mode order by e.id
+        -- The tiers the new longest crossed (engage.streaks is the progress: no row per achievement).
+        for v_hit in
+            select e as a, t.tier, t.name from engage.achievements e
+              join engage.tiers t on t.achievement_id = e.id and t.threshold > v_longest and t.threshold <= s.longest
+             where e.active and e.kind = 'streak' and e.mode = p_mode
+             order by e.id, t.tier
         loop
-            perform engage.advance(p_user_id, a, s.longest, 'set');
+            perform engage.unlock(p_user_id, v_hit.a, v_hit.tier, null, v_hit.name);
         end loop;
     end if;
     return true;
