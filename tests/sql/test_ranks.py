@@ -55,13 +55,16 @@ async def test_snapshot_ranks_are_exact_including_ties(conn, seed: int) -> None:
 async def test_a_user_who_moved_since_the_snapshot_is_placed_by_one_probe(conn) -> None:
     season = await conn.fetchval("select (xp.season_for(now())).id")
     a, b, c, newcomer = await _users(conn, 4)
-    for user, amount in ((a, 300), (b, 200), (c, 100)):
+    # Other tests' committed users share this season (a few hundred XP each): amounts far above
+    # theirs keep "right behind b" true whatever ran before.
+    base = 900_000
+    for user, amount in ((a, base + 300), (b, base + 200), (c, base + 100)):
         await conn.fetchval("select xp.award_fixed($1, 'cyber', $2, 'bot', $3)", user, amount, f"mv-{user}")
     await conn.fetchval("select xp.rebuild_ranks($1)", season)
-    await conn.fetchval("select xp.award_fixed($1, 'cyber', 150, 'bot', 'mv-new')", newcomer)
-    # other tests' users share this season: count who the snapshot has ahead of 150 XP
+    await conn.fetchval("select xp.award_fixed($1, 'cyber', $2, 'bot', 'mv-new')", newcomer, base + 150)
+    # count who the snapshot has ahead of the newcomer's XP (ties reached earlier are ahead too)
     slot = await conn.fetchval("select slot from xp.rank_generations where season_id = $1 and mode = 'cyber'", season)
-    ahead = await conn.fetchval(f"select count(*) from xp.rank_slot_{slot} where xp > 150")
+    ahead = await conn.fetchval(f"select count(*) from xp.rank_slot_{slot} where xp >= $1", base + 150)
     standing = await conn.fetchval("select xp.season_standing($1, 'cyber', $2)", season, newcomer)
     assert standing["rank"] == ahead + 1 and standing["generated_at"] is not None  # right behind b
     rank_b = (await conn.fetchval("select xp.season_standing($1, 'cyber', $2)", season, b))["rank"]
