@@ -24,6 +24,8 @@ MIN_COHORTS, MAX_COHORTS = 50, 2_000
 # Pause after each batch, as a share of the batch's own time: the close takes at most about
 # 1 / (1 + YIELD) of one core and leaves the rest to the awards (2-core machine).
 YIELD = 0.5
+# Between steps that did no work (waiting for the transactions older than the close to end)
+WAIT_S = 0.05
 # Waiting first joins seated per transaction: each locks its tier's open cohort to its commit.
 SEATS = 2_000
 
@@ -51,8 +53,12 @@ async def close_season(
         total += rows
         if pause > 0:
             await asyncio.sleep(pause * took)
-        if rows > 0:  # a step that only ends a phase says nothing about the batch size
-            cohorts = max(MIN_COHORTS, min(MAX_COHORTS, round(cohorts * TARGET_S / max(took, 0.05))))
+        if took >= TARGET_S / 10:
+            cohorts = max(MIN_COHORTS, min(MAX_COHORTS, round(cohorts * TARGET_S / took)))
+        elif rows == 0:
+            # a step that ended a phase, or one that waits for the awards that began before the
+            # close (leagues.close_batch): it says nothing about the batch size
+            await asyncio.sleep(WAIT_S)
     while await calls.seat_pending(db, SEATS) == SEATS:
         pass
     return total

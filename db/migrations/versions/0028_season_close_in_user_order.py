@@ -1,0 +1,82 @@
+"""leagues: the season's close in three batched passes, its notifications in user order (issue 17)
+
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-07 13:00:00 UTC
+
+A season's close of a mode now runs as three phases of `leagues.close_batch`, each a series of
+short transactions resumable from `leagues.closing`: the board's final standings (a keyset walk
+of the ranking index: the `rank_*` cursor columns), the cohorts (ranks and results only), then
+one walk of the user ids in order that writes the placements, the idle users' results and both
+notifications of each user (league result, final standing). Written in user order, the outbox's
+per-user indexes and the results and placements keys are touched page by page instead of at
+random; at a million members that was the larger part of the close (bench/results/leagues.md).
+
+`notify.outbox` drops its foreign key to app.users: users are never deleted (DELETE /users/me
+anonymises the row), every writer takes the user id from a row that already references the user,
+and the check (an index probe and a KEY SHARE lock that dirties the user's row) was half the cost
+of a notification row.
+
+A close under way when this runs would be resumed by the new phases, which write the
+notifications its old batches already wrote: the upgrade refuses while one is under way (let
+the seasons cron finish it first). Downgrade restores the foreign key and the old phases (only
+with no close under way either).
+"""
+
+from src.migrations import run_sql
+
+revision = "0028"
+down_revision = "0027"
+branch_labels = None
+depends_on = None
+
+NO_CLOSE_UNDER_WAY = """
+do $$
+begin
+    if exists (select from leagues.closing) then
+        raise exception 'a league close is under way (leagues.closing): let the seasons cron finish it, then upgrade';
+    end if;
+end;
+$$;
+"""
+
+UPGRADE = (
+    NO_CLOSE_UNDER_WAY
+    + """
+alter table notify.outbox drop constraint outbox_user_id_fkey;
+
+alter table leagues.closing drop constraint closing_phase_check;
+alter table leagues.closing alter column phase set default 'standings';
+alter table leagues.closing add constraint closing_phase_check check (phase in ('standings', 'cohorts', 'users'));
+-- the standings walk's cursor: lines ranked so far, and the last one's board order key
+alter table leagues.closing add column ranked bigint not null default 0;
+alter table leagues.closing add column rank_xp bigint;
+alter table leagues.closing add column rank_reached timestamptz;
+alter table leagues.closing add column rank_user uuid;
+comment on table leagues.closing is 'Season closes under way: the progress cursor of each (season, mode) through its phases (standings, cohorts, users), deleted when its close is recorded in leagues.closes';
+"""
+)
+
+DOWNGRADE = (
+    NO_CLOSE_UNDER_WAY
+    + """
+alter table leagues.closing drop column ranked;
+alter table leagues.closing drop column rank_xp;
+alter table leagues.closing drop column rank_reached;
+alter table leagues.closing drop column rank_user;
+alter table leagues.closing drop constraint closing_phase_check;
+alter table leagues.closing alter column phase set default 'cohorts';
+alter table leagues.closing add constraint closing_phase_check check (phase in ('cohorts', 'inactive'));
+comment on table leagues.closing is 'League closes under way: the progress cursor of each (season, mode), deleted when its close is recorded in leagues.closes';
+
+alter table notify.outbox add constraint outbox_user_id_fkey foreign key (user_id) references app.users (id) on delete cascade;
+"""
+)
+
+
+def upgrade() -> None:
+    run_sql(UPGRADE)
+
+
+def downgrade() -> None:
+    run_sql(DOWNGRADE)
