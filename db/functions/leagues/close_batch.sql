@@ -1,24 +1,26 @@
 -- drop: drop function if exists leagues.close_batch(text, integer);
 -- One batch of a season's close, in the caller's transaction. Per mode (reality, then cyber),
--- three phases, each a series of batches of about 30 x `p_cohorts` rows:
+-- four phases, each a series of batches of about 30 x `p_cohorts` rows:
 --   standings: the board's final standings (seasons.final_standings), the next lines of the
 --              ranking index after the cursor, ranked by their position (the board order is
 --              total: rank() never ties);
---   cohorts:   the next `p_cohorts` cohorts by id, ranked, their rows in leagues.results (and
---              the coins of a rank band);
---   users:     the next stretch of user ids, in order: the placements (the members' next tier;
---              placed users who did not play drop one tier: their results rows are written
---              here), and each live user's notifications, the league result ("promoted to
---              Gold") and the board's final standing, written in user order so the outbox's
---              per-user indexes, the results and the placements are touched page by page.
--- Then the mode's close is recorded in leagues.closes. The first call opens the cursor of each
--- mode not closed yet (leagues.closing); from then on xp.book refuses XP booked into the season,
--- and the batches wait (return 0) until the transactions that were running when it opened
--- (which may have read the season as open) have ended, or for a minute at most. Returns the
--- league results it wrote (0 for a standings batch or a step that wrote none), or null when the season's close is complete
--- for both modes. The cursor row is locked and advanced in the same transaction as the rows, so
--- two drivers take turns, a crash resumes after the last committed batch, and nothing is
--- written twice (the keys of results, placements and final standings refuse it anyway).
+--   cohorts:   the next `p_cohorts` cohorts by id, ranked, their rows in leagues.results (in
+--              user order) and the coins of a rank band;
+--   users:     the next stretch of user ids, in order: the members' next tier in
+--              leagues.placements, and the placed users who did not play (a results row, one
+--              tier down). At its end the mode's close is recorded in leagues.closes: its tiers
+--              are decided (the next season's waiting joins can be seated);
+--   notes:     the next stretch of user ids again: each live user's notifications, the league
+--              result ("promoted to Gold") and the final standing on the board, written in user
+--              order so the outbox's per-user indexes are touched page by page.
+-- The first call opens the cursor of each mode not closed yet (leagues.closing); from then on
+-- xp.book refuses XP booked into the season, and the batches wait (return 0) until the
+-- transactions that were running when it opened (which may have read the season as open) have
+-- ended, or for a minute at most. Returns the league results it wrote (0 for a standings or
+-- notes batch, or a step that wrote none), or null when the season's close is complete for
+-- both modes. The cursor row is locked and advanced in the same transaction as the rows, so two
+-- drivers take turns, a crash resumes after the last committed batch, and nothing is written
+-- twice (the keys of results, placements and final standings refuse it anyway).
 --
 -- The rules of a cohort (docs/leagues.md): members ranked by season XP in the board order (xp
 -- desc, reached_at, user_id); with at least min_members members the top ceil(promote_pct * n)
@@ -173,18 +175,28 @@ begin
          where season_id = p_season and mode = v_step.mode;
     else
         -- The stretch of user ids (after_user, v_hi_user]: as far as the next v_n results rows
-        -- of the mode or the next v_n placements, whichever ends first; the last one is open.
+        -- of the mode or the next v_n placements (users phase) or final standings (notes phase),
+        -- whichever ends first; the last one is open.
         select x.user_id, x.k into v_results_hi, v_results_n from (
             select r.user_id, row_number() over (order by r.user_id) as k from leagues.results r
             where r.season_id = p_season and r.mode = v_step.mode
               and (v_step.after_user is null or r.user_id > v_step.after_user)
             order by r.user_id limit v_n) x
         order by x.k desc limit 1;
-        select x.user_id, x.k into v_placed_hi, v_placed_n from (
-            select p.user_id, row_number() over (order by p.user_id) as k from leagues.placements p
-            where p.mode = v_step.mode and (v_step.after_user is null or p.user_id > v_step.after_user)
-            order by p.user_id limit v_n) x
-        order by x.k desc limit 1;
+        if v_step.phase = 'users' then
+            select x.user_id, x.k into v_placed_hi, v_placed_n from (
+                select p.user_id, row_number() over (order by p.user_id) as k from leagues.placements p
+                where p.mode = v_step.mode and (v_step.after_user is null or p.user_id > v_step.after_user)
+                order by p.user_id limit v_n) x
+            order by x.k desc limit 1;
+        else
+            select x.user_id, x.k into v_placed_hi, v_placed_n from (
+                select f.user_id, row_number() over (order by f.user_id) as k from seasons.final_standings f
+                where f.season_id = p_season and f.mode = v_step.mode
+                  and (v_step.after_user is null or f.user_id > v_step.after_user)
+                order by f.user_id limit v_n) x
+            order by x.k desc limit 1;
+        end if;
         v_results_n := coalesce(v_results_n, 0);
         v_placed_n := coalesce(v_placed_n, 0);
         v_hi_user := case when v_results_n < v_n and v_placed_n < v_n then null
@@ -192,9 +204,11 @@ begin
                           when v_placed_n < v_n then v_results_hi
                           when v_results_hi < v_placed_hi then v_results_hi
                           else v_placed_hi end;
+    end if;
 
+    if v_step.phase = 'users' then
         with tiers as (
-            select t.position, t.code, t.name, lag(t.position) over (order by t.position) as down
+            select t.position, lag(t.position) over (order by t.position) as down
             from leagues.tiers t where t.mode = v_step.mode
         ), idle as (
             -- placed users without a cohort this season: one tier down (at most one move a
@@ -208,46 +222,62 @@ begin
               and (v_step.after_user is null or p.user_id > v_step.after_user)
               and (v_hi_user is null or p.user_id <= v_hi_user)
               and p.season_id < p_season
-              and not exists (select from leagues.results r
-                              where r.season_id = p_season and r.mode = v_step.mode and r.user_id = p.user_id)
+              -- a probe per placement (a subplan: a fresh results table's stale statistics
+              -- once made this a scan of the season's results per placement)
+              and (select r.user_id from leagues.results r
+                   where r.season_id = p_season and r.mode = v_step.mode and r.user_id = p.user_id) is null
             order by p.user_id
             returning user_id, tier, next_tier
         ), demoted as (
             update leagues.placements p set tier = w.next_tier, season_id = p_season
             from idle w
             where p.mode = v_step.mode and p.user_id = w.user_id and w.next_tier <> w.tier
-        ), members as materialized (
-            select r.user_id, r.tier, r.next_tier, r.members, r.rank, r.xp, r.move, r.coins
+        ), placed as (
+            -- the members' next tier (a stayer keeps their row)
+            insert into leagues.placements as p (mode, user_id, tier, season_id)
+            select v_step.mode, r.user_id, r.next_tier, p_season
             from leagues.results r
             where r.season_id = p_season and r.mode = v_step.mode and r.cohort_id is not null
               and (v_step.after_user is null or r.user_id > v_step.after_user)
               and (v_hi_user is null or r.user_id <= v_hi_user)
-        ), placed as (
-            -- the members' next tier (a stayer keeps their row)
-            insert into leagues.placements as p (mode, user_id, tier, season_id)
-            select v_step.mode, m.user_id, m.next_tier, p_season
-            from members m
-            where not exists (select from leagues.placements q
-                              where q.mode = v_step.mode and q.user_id = m.user_id and q.tier = m.next_tier)
-            order by m.user_id
+              and not exists (select from leagues.placements q
+                              where q.mode = v_step.mode and q.user_id = r.user_id and q.tier = r.next_tier)
+            order by r.user_id
             on conflict (mode, user_id) do update set tier = excluded.tier, season_id = excluded.season_id
                 where p.season_id < excluded.season_id
+        )
+        select count(*) into v_rows from idle;
+        if v_hi_user is null then
+            -- the mode's tiers are decided: the next season's waiting joins may be seated
+            insert into leagues.closes (season_id, mode) values (p_season, v_step.mode) on conflict do nothing;
+            update leagues.closing set phase = 'notes', after_user = null, batches = batches + 1
+             where season_id = p_season and mode = v_step.mode;
+        else
+            update leagues.closing set after_user = v_hi_user, batches = batches + 1
+             where season_id = p_season and mode = v_step.mode;
+        end if;
+    elsif v_step.phase = 'notes' then
+        with tiers as (
+            select t.position, t.code, t.name from leagues.tiers t where t.mode = v_step.mode
         ), notes as (
             -- one league result per live member (none for a tier an operator removed) ...
-            select m.user_id, 'league_result' as kind,
-                   format('%s league: %s', initcap(v_step.mode), case m.move when 'promoted' then 'promoted to ' || nt.name
+            select r.user_id, 'league_result' as kind,
+                   format('%s league: %s', initcap(v_step.mode), case r.move when 'promoted' then 'promoted to ' || nt.name
                                                                  when 'demoted' then 'down to ' || nt.name
                                                                  else 'staying in ' || nt.name end) as title,
-                   format('Season %s: you finished #%s of %s in your %s cohort with %s XP.', p_season, m.rank, m.members,
-                          ct.name, m.xp) as body,
-                   jsonb_build_object('season_id', p_season, 'mode', v_step.mode, 'tier', ct.code, 'rank', m.rank,
-                                      'members', m.members, 'xp', m.xp, 'move', m.move, 'next_tier', nt.code,
-                                      'coins', m.coins) as data,
+                   format('Season %s: you finished #%s of %s in your %s cohort with %s XP.', p_season, r.rank, r.members,
+                          ct.name, r.xp) as body,
+                   jsonb_build_object('season_id', p_season, 'mode', v_step.mode, 'tier', ct.code, 'rank', r.rank,
+                                      'members', r.members, 'xp', r.xp, 'move', r.move, 'next_tier', nt.code,
+                                      'coins', r.coins) as data,
                    null as dedupe_key
-            from members m
-            join tiers ct on ct.position = m.tier
-            join tiers nt on nt.position = m.next_tier
-            join app.users u on u.id = m.user_id and u.deleted_at is null
+            from leagues.results r
+            join tiers ct on ct.position = r.tier
+            join tiers nt on nt.position = r.next_tier
+            join app.users u on u.id = r.user_id and u.deleted_at is null
+            where r.season_id = p_season and r.mode = v_step.mode and r.cohort_id is not null
+              and (v_step.after_user is null or r.user_id > v_step.after_user)
+              and (v_hi_user is null or r.user_id <= v_hi_user)
             union all
             -- ... and one final standing on the mode's board per live user who earned XP
             select f.user_id, 'season_final_standing',
@@ -261,16 +291,16 @@ begin
               and (v_step.after_user is null or f.user_id > v_step.after_user)
               and (v_hi_user is null or f.user_id <= v_hi_user)
         ), noted as (
+            -- in user order: each user's two rows side by side in the per-user indexes
             insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
             select n.user_id, n.kind, n.title, n.body, n.data, n.dedupe_key from notes n
             order by n.user_id, n.kind
             on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing
             returning 1
         )
-        select (select count(*) from idle), (select count(*) from noted) into v_rows, v_notes;
+        select count(*) into v_notes from noted;
         if v_hi_user is null then
             delete from leagues.closing where season_id = p_season and mode = v_step.mode;
-            insert into leagues.closes (season_id, mode) values (p_season, v_step.mode) on conflict do nothing;
         else
             update leagues.closing set after_user = v_hi_user, batches = batches + 1
              where season_id = p_season and mode = v_step.mode;

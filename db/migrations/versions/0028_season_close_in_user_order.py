@@ -1,21 +1,23 @@
-"""leagues: the season's close in three batched passes, its notifications in user order (issue 17)
+"""leagues: the season's close in four batched phases, its notifications in user order (issue 17)
 
 Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-07 13:00:00 UTC
 
-A season's close of a mode now runs as three phases of `leagues.close_batch`, each a series of
+A season's close of a mode now runs as four phases of `leagues.close_batch`, each a series of
 short transactions resumable from `leagues.closing`: the board's final standings (a keyset walk
-of the ranking index: the `rank_*` cursor columns), the cohorts (ranks and results only), then
-one walk of the user ids in order that writes the placements, the idle users' results and both
-notifications of each user (league result, final standing). Written in user order, the outbox's
-per-user indexes and the results and placements keys are touched page by page instead of at
-random; at a million members that was the larger part of the close (bench/results/leagues.md).
+of the ranking index: the `rank_*` cursor columns), the cohorts (ranks and results only), a walk
+of the user ids in order that writes the placements and the idle users' results (then the mode's
+close is recorded in leagues.closes), and a second walk that writes both notifications of each
+user (league result, final standing). Written in user order, the outbox's per-user indexes and
+the results and placements keys are touched page by page instead of at random
+(bench/results/leagues.md).
 
-`notify.outbox` drops its foreign key to app.users: users are never deleted (DELETE /users/me
-anonymises the row), every writer takes the user id from a row that already references the user,
-and the check (an index probe and a KEY SHARE lock that dirties the user's row) was half the cost
-of a notification row.
+`notify.outbox` drops its foreign key to app.users, and `seasons.final_standings` its two (to
+the user and the season): users are never deleted (DELETE /users/me anonymises the row), every
+writer takes the user id from a row that already references the user (a final standing is a
+season_scores line), and the check (an index probe and a KEY SHARE lock that dirties the
+referenced row) was half the cost of a notification row and of a standings row.
 
 A close under way when this runs would be resumed by the new phases, which write the
 notifications its old batches already wrote: the upgrade refuses while one is under way (let
@@ -44,16 +46,18 @@ UPGRADE = (
     NO_CLOSE_UNDER_WAY
     + """
 alter table notify.outbox drop constraint outbox_user_id_fkey;
+alter table seasons.final_standings drop constraint final_standings_season_id_fkey;
+alter table seasons.final_standings drop constraint final_standings_user_id_fkey;
 
 alter table leagues.closing drop constraint closing_phase_check;
 alter table leagues.closing alter column phase set default 'standings';
-alter table leagues.closing add constraint closing_phase_check check (phase in ('standings', 'cohorts', 'users'));
+alter table leagues.closing add constraint closing_phase_check check (phase in ('standings', 'cohorts', 'users', 'notes'));
 -- the standings walk's cursor: lines ranked so far, and the last one's board order key
 alter table leagues.closing add column ranked bigint not null default 0;
 alter table leagues.closing add column rank_xp bigint;
 alter table leagues.closing add column rank_reached timestamptz;
 alter table leagues.closing add column rank_user uuid;
-comment on table leagues.closing is 'Season closes under way: the progress cursor of each (season, mode) through its phases (standings, cohorts, users), deleted when its close is recorded in leagues.closes';
+comment on table leagues.closing is 'Season closes under way: the progress cursor of each (season, mode) through its phases (standings, cohorts, users, notes), deleted when its notifications are written (leagues.closes records the close at the end of the users phase)';
 """
 )
 
@@ -70,6 +74,8 @@ alter table leagues.closing add constraint closing_phase_check check (phase in (
 comment on table leagues.closing is 'League closes under way: the progress cursor of each (season, mode), deleted when its close is recorded in leagues.closes';
 
 alter table notify.outbox add constraint outbox_user_id_fkey foreign key (user_id) references app.users (id) on delete cascade;
+alter table seasons.final_standings add constraint final_standings_season_id_fkey foreign key (season_id) references xp.seasons (id);
+alter table seasons.final_standings add constraint final_standings_user_id_fkey foreign key (user_id) references app.users (id);
 """
 )
 
