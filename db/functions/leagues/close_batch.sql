@@ -1,6 +1,6 @@
 -- drop: drop function if exists leagues.close_batch(text, integer);
--- One batch of a season's close, in the caller's transaction. Per mode (reality, then cyber),
--- four phases, each a series of batches of about 30 x `p_cohorts` rows:
+-- One batch of a season's close, in the caller's transaction. Per mode (reality, then cyber;
+-- the notes phases after both modes' other phases), four phases, each a series of batches of about 30 x `p_cohorts` rows:
 --   standings: the board's final standings (seasons.final_standings), the next lines of the
 --              ranking index after the cursor, ranked by their position (the board order is
 --              total: rank() never ties);
@@ -60,7 +60,9 @@ begin
     select p_season, m.mode from (values ('reality'), ('cyber')) m (mode)
     where not exists (select from leagues.closes c where c.season_id = p_season and c.mode = m.mode)
     on conflict do nothing;
-    select * into v_step from leagues.closing where season_id = p_season order by mode desc limit 1 for update;
+    -- both modes' tiers first, then both modes' notifications
+    select * into v_step from leagues.closing where season_id = p_season
+     order by phase = 'notes', mode desc limit 1 for update;
     if not found then
         return null;
     end if;
