@@ -21,11 +21,11 @@ referenced row) was half the cost of a notification row and of a standings row.
 
 A close under way when this runs would be resumed by the new phases, which write the
 notifications its old batches already wrote: the upgrade refuses while one is under way (let
-the seasons cron finish it first). Downgrade restores the foreign key and the old phases (only
-with no close under way either).
+the seasons cron finish it first). Roll-forward only (tests/test_migrations.py): undoing this is a
+new revision that re-adds the three foreign keys and the old phases, with no close under way.
 """
 
-from src.migrations import run_sql
+from src.migrations import roll_forward_only, run_sql
 
 revision = "0028"
 down_revision = "0027"
@@ -61,28 +61,9 @@ comment on table leagues.closing is 'Season closes under way: the progress curso
 """
 )
 
-DOWNGRADE = (
-    NO_CLOSE_UNDER_WAY
-    + """
-alter table leagues.closing drop column ranked;
-alter table leagues.closing drop column rank_xp;
-alter table leagues.closing drop column rank_reached;
-alter table leagues.closing drop column rank_user;
-alter table leagues.closing drop constraint closing_phase_check;
-alter table leagues.closing alter column phase set default 'cohorts';
-alter table leagues.closing add constraint closing_phase_check check (phase in ('cohorts', 'inactive'));
-comment on table leagues.closing is 'League closes under way: the progress cursor of each (season, mode), deleted when its close is recorded in leagues.closes';
-
-alter table notify.outbox add constraint outbox_user_id_fkey foreign key (user_id) references app.users (id) on delete cascade;
-alter table seasons.final_standings add constraint final_standings_season_id_fkey foreign key (season_id) references xp.seasons (id);
-alter table seasons.final_standings add constraint final_standings_user_id_fkey foreign key (user_id) references app.users (id);
-"""
-)
-
-
 def upgrade() -> None:
     run_sql(UPGRADE)
 
 
 def downgrade() -> None:
-    run_sql(DOWNGRADE)
+    roll_forward_only(revision)
