@@ -52,6 +52,11 @@ declare
     v_results_n integer;
     v_placed_hi uuid;
     v_placed_n integer;
+    -- the users phases' stretch (v_from, v_to] as plain bounds: a condition like `after is null or
+    -- id > after` is no index bound in the generic plan plpgsql switches to after five batches,
+    -- and every batch then read the season's rows from the start (at 1M members, quadratic)
+    v_from uuid;
+    v_to uuid;
 begin
     -- one batch of a season at a time (two drivers, or a driver and seasons.close): the second
     -- waits here and then sees the first's cursor, or its end in leagues.closes
@@ -86,7 +91,7 @@ begin
                 union all
                 (select s.user_id, s.xp, s.reached_at from xp.season_scores s
                  where s.season_id = p_season and s.mode = v_step.mode and s.xp > 0
-                   and (v_step.rank_xp is null or s.xp < v_step.rank_xp)
+                   and s.xp < coalesce(v_step.rank_xp, 9223372036854775807)
                  order by s.xp desc, s.reached_at, s.user_id limit v_n)
             ) p
             order by p.xp desc, p.reached_at, p.user_id limit v_n
@@ -179,23 +184,24 @@ begin
         -- The stretch of user ids (after_user, v_hi_user]: as far as the next v_n results rows
         -- of the mode or the next v_n placements (users phase) or final standings (notes phase),
         -- whichever ends first; the last one is open.
+        v_from := coalesce(v_step.after_user, '00000000-0000-0000-0000-000000000000');
         select x.user_id, x.k into v_results_hi, v_results_n from (
             select r.user_id, row_number() over (order by r.user_id) as k from leagues.results r
             where r.season_id = p_season and r.mode = v_step.mode
-              and (v_step.after_user is null or r.user_id > v_step.after_user)
+              and r.user_id > v_from
             order by r.user_id limit v_n) x
         order by x.k desc limit 1;
         if v_step.phase = 'users' then
             select x.user_id, x.k into v_placed_hi, v_placed_n from (
                 select p.user_id, row_number() over (order by p.user_id) as k from leagues.placements p
-                where p.mode = v_step.mode and (v_step.after_user is null or p.user_id > v_step.after_user)
+                where p.mode = v_step.mode and p.user_id > v_from
                 order by p.user_id limit v_n) x
             order by x.k desc limit 1;
         else
             select x.user_id, x.k into v_placed_hi, v_placed_n from (
                 select f.user_id, row_number() over (order by f.user_id) as k from seasons.final_standings f
                 where f.season_id = p_season and f.mode = v_step.mode
-                  and (v_step.after_user is null or f.user_id > v_step.after_user)
+                  and f.user_id > v_from
                 order by f.user_id limit v_n) x
             order by x.k desc limit 1;
         end if;
@@ -206,6 +212,7 @@ begin
                           when v_placed_n < v_n then v_results_hi
                           when v_results_hi < v_placed_hi then v_results_hi
                           else v_placed_hi end;
+        v_to := coalesce(v_hi_user, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
     end if;
 
     if v_step.phase = 'users' then
@@ -221,8 +228,8 @@ begin
             from leagues.placements p
             left join tiers t on t.position = p.tier
             where p.mode = v_step.mode
-              and (v_step.after_user is null or p.user_id > v_step.after_user)
-              and (v_hi_user is null or p.user_id <= v_hi_user)
+              and p.user_id > v_from
+              and p.user_id <= v_to
               and p.season_id < p_season
               -- a probe per placement (a subplan: a fresh results table's stale statistics
               -- once made this a scan of the season's results per placement)
@@ -240,8 +247,8 @@ begin
             select v_step.mode, r.user_id, r.next_tier, p_season
             from leagues.results r
             where r.season_id = p_season and r.mode = v_step.mode and r.cohort_id is not null
-              and (v_step.after_user is null or r.user_id > v_step.after_user)
-              and (v_hi_user is null or r.user_id <= v_hi_user)
+              and r.user_id > v_from
+              and r.user_id <= v_to
               and not exists (select from leagues.placements q
                               where q.mode = v_step.mode and q.user_id = r.user_id and q.tier = r.next_tier)
             order by r.user_id
@@ -278,8 +285,8 @@ begin
             join tiers nt on nt.position = r.next_tier
             join app.users u on u.id = r.user_id and u.deleted_at is null
             where r.season_id = p_season and r.mode = v_step.mode and r.cohort_id is not null
-              and (v_step.after_user is null or r.user_id > v_step.after_user)
-              and (v_hi_user is null or r.user_id <= v_hi_user)
+              and r.user_id > v_from
+              and r.user_id <= v_to
             union all
             -- ... and one final standing on the mode's board per live user who earned XP
             select f.user_id, 'season_final_standing',
@@ -290,8 +297,8 @@ begin
             from seasons.final_standings f
             join app.users u on u.id = f.user_id and u.deleted_at is null
             where f.season_id = p_season and f.mode = v_step.mode
-              and (v_step.after_user is null or f.user_id > v_step.after_user)
-              and (v_hi_user is null or f.user_id <= v_hi_user)
+              and f.user_id > v_from
+              and f.user_id <= v_to
         ), noted as (
             -- in user order: each user's two rows side by side in the per-user indexes
             insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
