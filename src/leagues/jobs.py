@@ -1,9 +1,11 @@
-"""League jobs: the season's league close in batches, each its own short transaction.
+"""League jobs: the season's close in batches, each its own short transaction.
 
 The seasons cron (`src/seasons/jobs.py`, roll_seasons) runs `close_ended` before
-`seasons.roll`: every ended season's league close is driven batch by batch here, so awards
-never wait behind one long transaction and a crash resumes after the last committed batch
-(leagues.closing). When seasons.close then calls leagues.close, nothing is left to do.
+`seasons.roll`: every ended season's close (final standings, league results, placements and
+notifications: leagues.close_batch's four phases, docs/leagues.md) is driven batch by batch
+here, so awards never wait behind one long transaction and a crash resumes after the last
+committed batch (leagues.closing). When seasons.close then calls leagues.close, nothing is left
+to do.
 """
 
 from __future__ import annotations
