@@ -57,6 +57,7 @@ declare
     -- and every batch then read the season's rows from the start (at 1M members, quadratic)
     v_from uuid;
     v_to uuid;
+    v_opened integer;
 begin
     -- one batch of a season at a time (two drivers, or a driver and seasons.close): the second
     -- waits here and then sees the first's cursor, or its end in leagues.closes
@@ -65,6 +66,12 @@ begin
     select p_season, m.mode from (values ('reality'), ('cyber')) m (mode)
     where not exists (select from leagues.closes c where c.season_id = p_season and c.mode = m.mode)
     on conflict do nothing;
+    get diagnostics v_opened = row_count;
+    if v_opened > 0 then
+        -- just opened (xp.book refuses the season's XP from its commit on): the batches start
+        -- in the next call, which first waits for the transactions older than this one
+        return 0;
+    end if;
     -- both modes' tiers first, then both modes' notifications
     select * into v_step from leagues.closing where season_id = p_season
      order by phase = 'notes', mode desc limit 1 for update;
