@@ -13,8 +13,8 @@
 --   notes:     the next stretch of user ids again: each live user's notifications, the league
 --              result ("promoted to Gold") and the final standing on the board, written in user
 --              order so the outbox's per-user indexes are touched page by page.
--- The first call opens the cursor of each mode not closed yet (leagues.closing); from then on
--- xp.book refuses XP booked into the season, and the batches wait (return 0) until the
+-- The first call only opens the cursor of each mode not closed yet (leagues.closing); from then
+-- on xp.book refuses XP booked into the season, and the batches wait (return 0) until the
 -- transactions that were running when it opened (which may have read the season as open) have
 -- ended, or for a minute at most. Returns the league results it wrote (0 for a standings or
 -- notes batch, or a step that wrote none), or null when the season's close is complete for
