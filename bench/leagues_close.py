@@ -34,6 +34,7 @@ import asyncio
 import dataclasses
 import os
 import random
+import subprocess
 import sys
 import time
 import uuid
@@ -183,21 +184,45 @@ async def measure(
         cpu_before = _cpu_seconds(backend)
         stop = asyncio.Event()
         started = time.perf_counter()
+        db_started = await closer.fetchval("select clock_timestamp()")
         load_task = asyncio.create_task(awards(pool, ids, stop, None))
         pending = await closer.fetchval("select count(*) from leagues.pending")
         timings: list[float] = []
-        # as the seasons cron runs it: batches of cohorts, each its own transaction
+        # the close backend's CPU seconds every 0.2 s: its CPU when the results were frozen
+        samples: list[tuple[float, float]] = []
+        sampling = asyncio.Event()
+
+        async def sample() -> None:
+            while not sampling.is_set():
+                samples.append((time.perf_counter() - started, _cpu_seconds(backend) - cpu_before))
+                await asyncio.sleep(0.2)
+
+        sampler = asyncio.create_task(sample())
+        # as the seasons cron runs it: batches, each its own transaction
         results = await leagues_jobs.close_season(db, season, cohorts=cohorts, pause=pause, timings=timings)
         close_s = time.perf_counter() - started
         close_cpu = _cpu_seconds(backend) - cpu_before
+        sampling.set()
+        await sampler
         stop.set()
         during = await load_task
         during_rate = during / (time.perf_counter() - started)
         await db.close()
+        # standings, results and placements done: the close of the last mode recorded (both modes'
+        # notes phases come after both modes' other phases)
+        frozen_at = await closer.fetchval(
+            "select extract(epoch from max(closed_at) - $2) from leagues.closes where season_id = $1",
+            season,
+            db_started,
+        )
+        frozen_s = float(frozen_at)
+        frozen_cpu = next((c for t, c in samples if t >= frozen_s), close_cpu)
         print(
-            f"league close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
+            f"season close: {results:,} results and {pending:,} waiting joins seated in {close_s:.1f} s"
             f" ({len(timings) - 1} batches from {cohorts:,} cohorts on, {sum(timings):.1f} s in them, the longest"
-            f" {max(timings):.1f} s; {close_cpu:.1f} CPU s in the backend); awards during it: {during_rate:,.0f}/s"
+            f" {max(timings):.1f} s; {close_cpu:.1f} CPU s in the backend), standings, results and placements"
+            f" frozen after {frozen_s:.1f} s ({frozen_cpu:.1f} CPU s), the notifications after them;"
+            f" awards during it: {during_rate:,.0f}/s"
         )
         started = time.perf_counter()
         await closer.fetchval("select seasons.close($1)", season)
@@ -217,16 +242,19 @@ async def measure(
             "batch_s": sum(timings),
             "longest_s": max(timings),
             "close_cpu": close_cpu,
+            "frozen_s": frozen_s,
+            "frozen_cpu": frozen_cpu,
         }
     finally:
         await pool.close()
 
 
 HEADER = (
-    "| date (UTC) | members | cohorts | idle | league close s | its CPU s | batches x first size | longest batch s"
-    " | pause | results | awards/s seated | awards/s first XP | awards/s first XP during the close | ratio"
-    " | joins/s alone | waiting joins at the start | seasons.close s after | load after |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    "| date (UTC) | commit | members | cohorts | idle | frozen s | its CPU s | close with notifications s | its CPU s"
+    " | batches x first size | longest batch s | pause | results | awards/s seated | awards/s first XP"
+    " | awards/s first XP during the close | ratio | joins/s alone | waiting joins at the start"
+    " | seasons.close s after | load after |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 )
 
 
@@ -248,9 +276,14 @@ def main() -> None:
     figures = asyncio.run(measure(url, season, args.connections, args.seconds, args.cohorts, args.pause))
     RESULTS.parent.mkdir(exist_ok=True)
     if not RESULTS.exists():
-        RESULTS.write_text("# League close (bench/leagues_close.py)\n\n" + HEADER)
+        RESULTS.write_text("# League close (bench/leagues_close.py)\n\n")
+    if "| frozen s |" not in RESULTS.read_text():
+        with RESULTS.open("a") as out:
+            out.write("\n## The season close in four phases (standings, cohorts, users, notes)\n\n" + HEADER)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     row = (
-        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {commit} | {args.users:,} | {-(-args.users // 30):,} | {idle:,} "
+        f"| {figures['frozen_s']:.1f} | {figures['frozen_cpu']:.1f} "
         f"| {figures['close_s']:.1f} | {figures['close_cpu']:.1f} | {int(figures['batches'])} x {args.cohorts:,}"
         f" | {figures['longest_s']:.1f} | {args.pause:g} | {int(figures['results']):,} | {figures['seated_rate']:,.0f} "
         f"| {figures['quiet_rate']:,.0f} "

@@ -1,9 +1,11 @@
-"""League jobs: the season's league close in batches, each its own short transaction.
+"""League jobs: the season's close in batches, each its own short transaction.
 
 The seasons cron (`src/seasons/jobs.py`, roll_seasons) runs `close_ended` before
-`seasons.roll`: every ended season's league close is driven batch by batch here, so awards
-never wait behind one long transaction and a crash resumes after the last committed batch
-(leagues.closing). When seasons.close then calls leagues.close, nothing is left to do.
+`seasons.roll`: every ended season's close (final standings, league results, placements and
+notifications: leagues.close_batch's four phases, docs/leagues.md) is driven batch by batch
+here, so awards never wait behind one long transaction and a crash resumes after the last
+committed batch (leagues.closing). When seasons.close then calls leagues.close, nothing is left
+to do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ MIN_COHORTS, MAX_COHORTS = 50, 2_000
 # Pause after each batch, as a share of the batch's own time: the close takes at most about
 # 1 / (1 + YIELD) of one core and leaves the rest to the awards (2-core machine).
 YIELD = 0.5
+# Between steps that did no work (waiting for the transactions older than the close to end)
+WAIT_S = 0.05
 # Waiting first joins seated per transaction: each locks its tier's open cohort to its commit.
 SEATS = 2_000
 
@@ -51,8 +55,12 @@ async def close_season(
         total += rows
         if pause > 0:
             await asyncio.sleep(pause * took)
-        if rows > 0:  # a step that only ends a phase says nothing about the batch size
-            cohorts = max(MIN_COHORTS, min(MAX_COHORTS, round(cohorts * TARGET_S / max(took, 0.05))))
+        if took >= TARGET_S / 10:
+            cohorts = max(MIN_COHORTS, min(MAX_COHORTS, round(cohorts * TARGET_S / took)))
+        elif rows == 0:
+            # a step that ended a phase, or one that waits for the awards that began before the
+            # close (leagues.close_batch): it says nothing about the batch size
+            await asyncio.sleep(WAIT_S)
     while await calls.seat_pending(db, SEATS) == SEATS:
         pass
     return total

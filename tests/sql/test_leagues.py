@@ -484,3 +484,37 @@ async def test_waiting_joins_are_seated_in_order_filling_the_open_cohort_then_ne
         )
         == "(4,6)"
     )
+
+
+async def test_the_close_waits_for_the_transactions_that_began_before_it(database_url: str) -> None:
+    """A transaction that began before the close opened may have read the season as open and
+    still add XP to it: the batches do nothing (0, the cursor unmoved) until it has ended."""
+    closer = await asyncpg.connect(database_url)
+    older = await asyncpg.connect(database_url)
+    season = await closer.fetchval("select (xp.season_for(now() - interval '23 months')).id")
+    status = await closer.fetchval("select status from xp.seasons where id = $1", season)
+    try:
+        await closer.execute("update xp.seasons set status = 'active', closed_at = null where id = $1", season)
+        await closer.execute("delete from leagues.closes where season_id = $1", season)
+        running = older.transaction()
+        await running.start()
+        await older.fetchval("select 1")
+        assert await closer.fetchval("select leagues.close_batch($1, 1)", season) == 0  # opens it
+        for _ in range(2):
+            assert await closer.fetchval("select leagues.close_batch($1, 1)", season) == 0
+            assert await closer.fetchval("select sum(batches) from leagues.closing where season_id = $1", season) == 0
+        await running.commit()
+        assert await closer.fetchval("select leagues.close_batch($1, 1)", season) == 0  # no lines: the phase ends
+        assert (
+            await closer.fetchval("select phase from leagues.closing where season_id = $1 and mode = 'reality'", season)
+            == "cohorts"
+        )
+    finally:
+        await closer.execute("delete from leagues.closing where season_id = $1", season)
+        await closer.execute(
+            "update xp.seasons set status = $2, closed_at = case when $2 = 'closed' then now() end where id = $1",
+            season,
+            status,
+        )
+        await older.close()
+        await closer.close()

@@ -1,11 +1,12 @@
 -- drop: drop function if exists leagues.close(text);
--- The league part of a season's close (seasons.close calls it, under the season's row lock),
--- exactly once per (season, mode), in the caller's transaction: leagues.close_batch until the
--- season is done, in batches of 100,000 cohorts (one batch for any season of a sane size), then
--- the next season's first joins that waited for it (leagues.seat_pending). The seasons cron
--- runs the same batches first, each in its own transaction (src/leagues/jobs.py), so that by
--- the time seasons.close calls this, nothing is left and it returns at once. Returns how many
--- results it wrote (0 on a second run). docs/leagues.md has the rules.
+-- The batched part of a season's close (seasons.close calls it, under the season's row lock):
+-- final standings, league results, placements and notifications, exactly once per (season,
+-- mode), in the caller's transaction: leagues.close_batch until the season is done, in batches
+-- of 100,000 cohorts (one batch per phase for any season of a sane size), then the next
+-- season's first joins that waited for it (leagues.seat_pending). The seasons cron runs the
+-- same batches first, each in its own transaction (src/leagues/jobs.py), so that by the time
+-- seasons.close calls this, nothing is left and it returns at once. Returns how many rows it
+-- wrote (0 on a second run). docs/leagues.md has the rules.
 create or replace function leagues.close(p_season text)
 returns bigint
 language plpgsql

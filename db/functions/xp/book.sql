@@ -78,7 +78,13 @@ begin
     if not found then
         v_season := xp.season_for(p_at);
     end if;
-    if v_season.status = 'closed' then
+    -- an ended season whose close has begun (leagues.close_batch) is frozen as well: its final
+    -- standings and league results are being written from its scores (no probe for a season
+    -- that has not ended, the usual award)
+    if v_season.status = 'closed'
+       or (v_season.ends_at <= now()
+           and (exists (select from leagues.closing c where c.season_id = v_season.id)
+                or exists (select from leagues.closes c where c.season_id = v_season.id))) then
         raise exception 'season % is closed; XP can no longer count toward it', v_season.id
             using errcode = 'XP422', detail = 'seasons.closed';
     end if;
