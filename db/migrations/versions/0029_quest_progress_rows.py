@@ -1,7 +1,7 @@
 """engage quests: one progress row per (user, period), not one per (user, quest, period) (issue 16, the bench goal)
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-07 13:00:00 UTC
 
 With 10 quests a user, an award rewrote 2-5 `engage.quest_assignments` rows (a new heap tuple
@@ -29,7 +29,7 @@ ways on real rows).
 from src.migrations import roll_forward_only, run_sql
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
