@@ -35,18 +35,18 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from src.auth.middleware import authenticate, send_rate_limited
 from src.auth.ratelimit import RateLimited
 from src.guards import is_user, is_user_or_has_scope
-from src.limits import MAX_BODY_BYTES, InputRejected, check_body
-from src.problems import EXCEPTION_HANDLERS
+from src.limits import InputRejected, check_body, read_body
+from src.problems import EXCEPTION_HANDLERS, send_problem
 from src.seasons import calls as seasons_calls
+from src.seasons.routes import AROUND_DEFAULT, AROUND_MAX, SEASON_PATTERN
 from src.xp import calls as xp_calls
 from src.xp.routes import XPEventCreate, award_of
 
 AWARD = "/api/v1/xp/events"
 PROFILE = "/api/v1/users/me/profile"
-# /api/v1/seasons/{season_id}/leaderboards/{mode}/me, the route's own season pattern
-AROUND = re.compile(r"^/api/v1/seasons/(current|[0-9]{4}-[0-9]{2})/leaderboards/(reality|cyber)/me$")
+# /api/v1/seasons/{season_id}/leaderboards/{mode}/me with the route's own season pattern
+AROUND = re.compile("^/api/v1/seasons/" + SEASON_PATTERN.strip("^$") + "/leaderboards/(reality|cyber)/me$")
 AROUND_QUERY = re.compile(rb"^(?:around=([0-9]{1,2}))?$")
-AROUND_DEFAULT, AROUND_MAX = 5, 50  # the route's default and le=
 JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
 # As Litestar reads a body: JSON to Python values first (a number too large for a float is
 # refused there, 400), then converted to the route's struct; strict, so whatever the lane
@@ -110,29 +110,23 @@ class FastLane:
         if not self._usable(scope):
             await self.app(scope, receive, send)
             return
-        content_type = content_length = None
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.lower()
-            elif name == b"content-length":
-                content_length = value
-        if content_type not in JSON_TYPES or content_length is None or not content_length.isdigit():
+        content_type = next((v.lower() for k, v in scope["headers"] if k == b"content-type"), None)
+        if content_type not in JSON_TYPES:
             await self.app(scope, receive, send)
             return
-        if int(content_length) > MAX_BODY_BYTES:
-            await self.app(scope, receive, send)
+        try:
+            body, tail = await read_body(scope, receive)
+        except InputRejected as rejected:  # too large: the input guard's own answer
+            await send_problem(send, rejected.status, rejected.detail, code=rejected.code)
             return
-        body, complete = await self._read_body(receive)
-        first: Any = {"type": "http.request", "body": body, "more_body": not complete}
+        pending: list[Any] = [{"type": "http.request", "body": body, "more_body": False}]
+        if tail is not None:
+            pending.append(tail)
 
-        async def replay() -> Any:  # what was read, then the rest as it comes
-            nonlocal first
-            if first is not None:
-                message, first = first, None
-                return message
-            return await receive()
+        async def replay() -> Any:  # what was read (and what ended it), then whatever comes
+            return pending.pop(0) if pending else await receive()
 
-        if not complete:  # longer than its Content-Length said, or the client went away
+        if tail is not None:  # the client went away mid-body: let the app see it
             await self.app(scope, replay, send)
             return
         answered, principal = await self._caller(scope, send)
@@ -198,23 +192,6 @@ class FastLane:
         self.answered += 1
         for message in _json(200, text):
             await send(message)
-
-    @staticmethod
-    async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-        """The body, and whether it is all there within MAX_BODY_BYTES (else Litestar reads on)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return b"".join(chunks), False
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > MAX_BODY_BYTES:
-                return b"".join(chunks), False
-            if not message.get("more_body", False):
-                return b"".join(chunks), True
 
     @staticmethod
     async def _problem(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:

@@ -157,7 +157,7 @@ class InputGuardMiddleware:
             if scope.get("method") not in _BODY_METHODS:
                 await self.app(scope, receive, send)
                 return
-            body, tail = await self._read_body(scope, receive)
+            body, tail = await read_body(scope, receive)
             check_body(body)
         except InputRejected as rejected:
             await send_problem(send, rejected.status, rejected.detail, code=rejected.code)
@@ -176,20 +176,24 @@ class InputGuardMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, ReceiveMessage | None]:
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: let the app see it
-                return b"".join(chunks), message
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), None
+
+async def read_body(scope: Scope, receive: Receive) -> tuple[bytes, ReceiveMessage | None]:
+    """The whole body within MAX_BODY_BYTES (InputRejected 413 beyond), and the message that
+    ended it early when the client went away (else None). The input guard and the fast lane
+    (src/fast_lane.py) both read bodies with it."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+            raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: let the app see it
+            return b"".join(chunks), message
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise InputRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", TOO_LARGE)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), None

@@ -16,7 +16,9 @@ from src.seasons import answers, calls
 
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=200)]
-Season = Annotated[str, Parameter(pattern=r"^(current|[0-9]{4}-[0-9]{2})$")]
+SEASON_PATTERN = r"^(current|[0-9]{4}-[0-9]{2})$"
+Season = Annotated[str, Parameter(pattern=SEASON_PATTERN)]
+AROUND_DEFAULT, AROUND_MAX = 5, 50  # around-me's neighbours each side (src/fast_lane.py reads these too)
 
 
 class SeasonsController(Controller):
@@ -55,7 +57,7 @@ class SeasonsController(Controller):
         replica: Database,
         season_id: Season,
         mode: str,
-        around: Annotated[int, Parameter(ge=0, le=50)] = 5,
+        around: Annotated[int, Parameter(ge=0, le=AROUND_MAX)] = AROUND_DEFAULT,
     ) -> Response[bytes]:
         """The caller's rank (null without XP this season) and the users around them:
         `{rank, xp, generated_at, entries:[...]}`. On a replica, from the board's logged copy

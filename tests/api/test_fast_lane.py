@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from src.limits import MAX_BODY_BYTES
 from tests.fixtures.auth import create_user, signed_in
 
 # Fields that name the row or the moment, not the answer.
@@ -98,6 +99,7 @@ async def test_award_answers_match_litestar(client, plain, app, db, api_key_fact
             ("NUL", {**bot, **json_type}, {**event, "activity": "run\u0000km"}, False),
             ("deep", {**bot, **json_type}, {**event, "metadata": _deep(40)}, False),
             ("not JSON", {**bot, **json_type}, b"{nope", False),
+            ("over the body limit", {**bot, **json_type}, {**event, "metadata": {"x": "y" * MAX_BODY_BYTES}}, False),
             ("text/plain", {**bot, "content-type": "text/plain"}, {**event, "idempotency_key": f"{key}-e"}, False),
             ("no credentials", json_type, event, False),
             ("bad API key", {"X-API-Key": "xpk_nope_nope", **json_type}, event, False),
