@@ -518,3 +518,72 @@ async def test_the_close_waits_for_the_transactions_that_began_before_it(databas
         )
         await older.close()
         await closer.close()
+
+
+async def test_two_batches_of_first_xp_in_both_modes_take_the_cohort_locks_in_one_order(database_url: str) -> None:
+    """Two award batches (xp.award_events, each its own transaction, as the API sends two at a
+    time) seat new members in both modes. Batch B arrives cyber then reality, batch A reality
+    then cyber. Held in arrival order, B would hold cyber's open cohort waiting for reality's,
+    which A holds waiting for cyber's: a deadlock, and a whole batch failed. Both finish."""
+    from src.db import _init_connection
+
+    holder, a, b = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        for c in (holder, a, b):
+            await _init_connection(c)
+        await holder.fetchval("select seasons.roll()")  # no earlier close left to wait for
+        users = await _users(holder, 6)
+        # Diamond in both modes: no other test seats there, so the open cohorts are these users'
+        await holder.executemany(
+            "insert into leagues.placements (mode, user_id, tier, season_id) values ($1, $2, 5, '2000-01')",
+            [(mode, u) for u in users for mode in MODES],
+        )
+        await holder.fetchval("select xp.award_fixed($1, 'reality', 5, 'bot', $2)", users[0], uuid.uuid4().hex)
+        await holder.fetchval("select xp.award_fixed($1, 'cyber', 5, 'bot', $2)", users[1], uuid.uuid4().hex)
+        season = await holder.fetchval("select to_char(now() at time zone 'UTC', 'YYYY-MM')")
+
+        async def batch(c: asyncpg.Connection, pairs: list[tuple[uuid.UUID, str]]) -> list[Any]:
+            n = len(pairs)
+            rows = await c.fetch(
+                "select item, error_code, body from xp.award_events($1::uuid[], $2::text[], $3::text[],"
+                " $4::numeric[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::uuid[])",
+                [u for u, _ in pairs],
+                [None] * n,
+                [activity for _, activity in pairs],
+                [1] * n,
+                [uuid.uuid4().hex for _ in range(n)],
+                [None] * n,
+                [None] * n,
+                [None] * n,
+            )
+            return list(rows)
+
+        async def waiting(c: asyncpg.Connection) -> None:
+            pid = c.get_server_pid()
+            for _ in range(500):
+                if await holder.fetchval(
+                    "select wait_event_type = 'Lock' from pg_stat_activity where pid = $1", pid
+                ):
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError("the batch never waited for the cohort lock")
+
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute(
+            "select from leagues.openings where season_id = $1 and mode = 'cyber' and tier = 5 for update", season
+        )
+        second = asyncio.ensure_future(batch(b, [(users[2], "commit"), (users[3], "run_km")]))
+        await waiting(b)
+        first = asyncio.ensure_future(batch(a, [(users[4], "run_km"), (users[5], "commit")]))
+        await waiting(a)
+        await hold.rollback()
+        results = await asyncio.wait_for(asyncio.gather(second, first), timeout=30)
+        assert [r["error_code"] for rows in results for r in rows] == [None] * 4
+        seated = await holder.fetchval(
+            "select count(*) from leagues.members where season_id = $1 and user_id = any($2::uuid[])", season, users
+        )
+        assert seated == 6
+    finally:
+        for c in (holder, a, b):
+            await c.close()

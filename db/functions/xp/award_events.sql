@@ -38,9 +38,12 @@ begin
     end if;
 
     -- A season's first XP seats the user in a league cohort (leagues.join), which locks the
-    -- tier's open cohort to commit. Taken inside the loop, that lock would sit between user
-    -- locks, and two batches could deadlock; so xp.book leaves the joins of a batch to here,
-    -- after every user lock, in arrival order.
+    -- tier's open cohort (leagues.openings) to commit. Taken inside the loop, that lock would
+    -- sit between user locks, and two batches could deadlock; so xp.book leaves the joins of a
+    -- batch to here, after every user lock. They take the cohort locks in one order for every
+    -- batch, season, mode, then tier (a user's tier rises with their placement), arrival order
+    -- within a tier: in arrival order, a batch joining reality then cyber and one joining cyber
+    -- then reality deadlocked (bench/engage.py, new users at two calls at a time).
     perform set_config('xpcore.deferred_joins', 'on', true);
     for v_i in select i from generate_subscripts(p_keys, 1) as i order by v_users[i], i loop
         begin
@@ -66,7 +69,11 @@ begin
         return next;
     end loop;
     perform set_config('xpcore.deferred_joins', 'off', true);
-    for v_join in select j from unnest(v_joins) j order by (j->>'item')::int loop
+    for v_join in
+        select j from unnest(v_joins) j
+          left join leagues.placements p on p.mode = j->>'mode' and p.user_id = (j->>'user')::uuid
+         order by j->>'season', j->>'mode', coalesce(p.tier, 0), (j->>'item')::int
+    loop
         perform leagues.join(v_join->>'season', v_join->>'mode', (v_join->>'user')::uuid);
     end loop;
 end;
