@@ -1,6 +1,7 @@
--- drop: drop function if exists engage.on_quest(uuid, bigint, text, text, text, numeric, integer, timestamptz);
--- The hook xp.book calls for every booked award, right after engage.on_award, under the user's
--- totals lock and in its transaction. A user's quests of a period are one engage.quest_progress
+-- drop: drop function if exists engage.on_quest(uuid, bigint, text, text, text, numeric, integer, timestamptz, text);
+-- The hook xp.book calls for every booked award, once its ledger row is written and before its
+-- totals are, under the user's totals lock and in its transaction. Returns the reward XP it
+-- booked (xp.book adds it to the totals with the award's own). A user's quests of a period are one engage.quest_progress
 -- row (one array element per quest), so an award reads the user's current rows (one index
 -- range: periods covering the event, occurred_at p_at, not ended) and writes at most two
 -- (daily and weekly), each only if the event moves one of its quests:
@@ -11,7 +12,8 @@
 --   the quests it was read with (quest_ids): awards of one user are serialised by the totals
 --   lock, and the one other writer, engage.quest_deactivate, changes quest_ids, so a row it
 --   changed meanwhile is read again and recomputed, never overwritten;
--- - engage.quest_reward pays each completed quest from what was read (no second read).
+-- - engage.quest_reward pays each completed quest from what was read (no second read); the
+--   XP rows it books are summed and returned.
 -- (One UPDATE computing the arrays in SQL measured 2x the CPU: its executor start-up alone,
 -- with no row, cost what this read costs; bench/engage_cpu.py.) A period of the pool with no row
 -- yet (the first award of a day or a week) is assigned (engage.quest_assign) and counted in a
@@ -20,9 +22,9 @@
 -- whose period has ended (a late, back-dated one) counts for no period.
 create or replace function engage.on_quest(
     p_user_id uuid, p_event_id bigint, p_source text, p_activity text, p_mode text, p_units numeric,
-    p_xp integer, p_at timestamptz
+    p_xp integer, p_at timestamptz, p_season_id text
 )
-returns void
+returns integer
 language plpgsql
 volatile
 as $$
@@ -45,9 +47,10 @@ declare
     v_units numeric := coalesce(p_units, 0);
     v_challenge integer := case when p_source = 'challenge' then 1 else 0 end;
     v_xp integer := greatest(p_xp, 0);
+    v_reward integer := 0;
 begin
     if p_source not in ('activity', 'self_report', 'bot', 'challenge') then
-        return;
+        return 0;
     end if;
     for v_pass in 1..2 loop
         for r in
@@ -88,9 +91,9 @@ begin
                 if found then
                     for v_i in 1..cardinality(v.quest_ids) loop
                         if v_events[v_i] = p_event_id then
-                            perform engage.quest_reward(p_user_id, v.quest_ids[v_i], v.period, v.period_key,
-                                                        v.modes[v_i], v.reward_xp[v_i], v.reward_coins[v_i],
-                                                        p_mode, p_at, p_event_id);
+                            v_reward := v_reward + engage.quest_reward(
+                                p_user_id, v.quest_ids[v_i], v.period, v.period_key, v.modes[v_i], v.reward_xp[v_i],
+                                v.reward_coins[v_i], p_mode, p_at, p_event_id, p_season_id);
                         end if;
                     end loop;
                     exit one_row;
@@ -114,5 +117,6 @@ begin
         v_only := v_missing;
         v_present := '{}';
     end loop;
+    return v_reward;
 end;
 $$;

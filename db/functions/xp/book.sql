@@ -5,8 +5,11 @@
 -- Steps, in one transaction: checks; lock the user's totals row (always first, so two awards
 -- for one user queue instead of deadlocking); a used key answers its original result
 -- (replayed = true); the daily cap in units (activities: p_units x p_xp_per_unit, capped at
--- p_cap units per user, activity and UTC day); the ledger row; totals with levels and layers;
--- the season score of the mode; level-up and layer-up rows in the outbox; the stored answer.
+-- p_cap units per user, activity and UTC day); the ledger row; the quest hook, whose completed
+-- quests' rewards are ledger rows of their own (xp.book_reward) whose XP this booking carries;
+-- totals with levels and layers; the season score of the mode; the achievement and streak
+-- hooks; level-up and layer-up rows in the outbox; the stored answer. The answer gives the
+-- totals after the award's own XP (a reward is its own event, as it was when booked apart).
 -- Keyed by user throughout: O(1) whatever the ledger size.
 -- p_scope namespaces the key (stored as `scope:key`; the 200-character limit is the caller's
 -- key's). p_fingerprint identifies the request (xp.award); a used key answers its original
@@ -34,6 +37,9 @@ declare
     v_old_layer text;
     v_event_id bigint;
     v_season_xp bigint := 0;
+    v_reward integer := 0;
+    v_gain integer;
+    v_answer xp.totals;
     v_result jsonb;
     v_key text;
 begin
@@ -102,6 +108,17 @@ begin
         v_xp := floor(v_units * p_xp_per_unit)::integer;
     end if;
 
+    insert into xp.ledger (user_id, activity_key, source, mode, units, xp, idempotency_key, occurred_at, metadata, season_id)
+    values (p_user_id, p_activity, p_source, p_mode, v_units, v_xp, v_key, p_at,
+            coalesce(p_metadata, '{}'::jsonb) || case when v_units < p_units
+                then jsonb_build_object('requested_units', p_units) else '{}'::jsonb end,
+            v_season.id)
+    returning id into v_event_id;
+    -- Quests first: a reward they book (in the event's mode and season) is added below with the
+    -- award's XP, so the totals, the season score and the achievement probe run once.
+    v_reward := engage.on_quest(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, p_at, v_season.id);
+    v_gain := v_xp + v_reward;
+
     v_after := v_before;
     v_after.total_xp := v_before.total_xp + v_xp;
     if p_mode = 'reality' then
@@ -113,28 +130,43 @@ begin
         raise exception 'this adjustment would make XP negative'
             using errcode = 'XP422', detail = 'xp.would_go_negative';
     end if;
-    -- The total's level and the mode's level: one statement, two probes of the curve's index.
-    select coalesce((select c.level from xp.level_curve c where c.xp_required <= v_after.total_xp
-                     order by c.xp_required desc limit 1), 1),
-           coalesce((select c.level from xp.level_curve c
-                     where c.xp_required <= case p_mode when 'cyber' then v_after.cyber_xp else v_after.reality_xp end
-                     order by c.xp_required desc limit 1), 1)
-      into v_after.level, v_mode_level;
-    if p_mode = 'reality' then
-        v_after.reality_level := v_mode_level;
-    elsif p_mode = 'cyber' then
-        v_after.cyber_level := v_mode_level;
+    for v_pass in 1..2 loop
+        -- The total's level and the mode's level: one statement, two probes of the curve's index.
+        select coalesce((select c.level from xp.level_curve c where c.xp_required <= v_after.total_xp
+                         order by c.xp_required desc limit 1), 1),
+               coalesce((select c.level from xp.level_curve c
+                         where c.xp_required <= case p_mode when 'cyber' then v_after.cyber_xp else v_after.reality_xp end
+                         order by c.xp_required desc limit 1), 1)
+          into v_after.level, v_mode_level;
+        if p_mode = 'reality' then
+            v_after.reality_level := v_mode_level;
+        elsif p_mode = 'cyber' then
+            v_after.cyber_level := v_mode_level;
+        end if;
+        -- A layer moves only with its mode's level (a new totals row has none yet).
+        if v_after.reality_layer is null or v_after.reality_level <> v_before.reality_level then
+            select code into v_after.reality_layer from xp.layers
+             where mode = 'reality' and min_level <= v_after.reality_level order by min_level desc limit 1;
+        end if;
+        if v_after.cyber_layer is null or v_after.cyber_level <> v_before.cyber_level then
+            select code into v_after.cyber_layer from xp.layers
+             where mode = 'cyber' and min_level <= v_after.cyber_level order by min_level desc limit 1;
+        end if;
+        -- The second pass, only with a quest reward: the totals the award answers are kept, the
+        -- reward is added and the levels and layers are found again.
+        exit when v_pass = 2 or v_reward = 0;
+        v_answer := v_after;
+        v_after.total_xp := v_after.total_xp + v_reward;
+        if p_mode = 'reality' then
+            v_after.reality_xp := v_after.reality_xp + v_reward;
+        elsif p_mode = 'cyber' then
+            v_after.cyber_xp := v_after.cyber_xp + v_reward;
+        end if;
+    end loop;
+    if v_reward = 0 then
+        v_answer := v_after;
     end if;
-    -- A layer moves only with its mode's level (a new totals row has none yet).
-    if v_after.reality_layer is null or v_after.reality_level <> v_before.reality_level then
-        select code into v_after.reality_layer from xp.layers
-         where mode = 'reality' and min_level <= v_after.reality_level order by min_level desc limit 1;
-    end if;
-    if v_after.cyber_layer is null or v_after.cyber_level <> v_before.cyber_level then
-        select code into v_after.cyber_layer from xp.layers
-         where mode = 'cyber' and min_level <= v_after.cyber_level order by min_level desc limit 1;
-    end if;
-    if v_xp <> 0 then
+    if v_gain <> 0 then
         v_after.reached_at := now();
     end if;
 
@@ -145,28 +177,20 @@ begin
         reached_at = v_after.reached_at, updated_at = now()
     where user_id = p_user_id;
 
-    insert into xp.ledger (user_id, activity_key, source, mode, units, xp, idempotency_key, occurred_at, metadata, season_id)
-    values (p_user_id, p_activity, p_source, p_mode, v_units, v_xp, v_key, p_at,
-            coalesce(p_metadata, '{}'::jsonb) || case when v_units < p_units
-                then jsonb_build_object('requested_units', p_units) else '{}'::jsonb end,
-            v_season.id)
-    returning id into v_event_id;
-
     if p_mode is not null then
         insert into xp.season_scores as s (season_id, mode, user_id, xp, reached_at)
-        values (v_season.id, p_mode, p_user_id, greatest(v_xp, 0), now())
+        values (v_season.id, p_mode, p_user_id, greatest(v_gain, 0), now())
         on conflict (season_id, mode, user_id) do update
-            set xp = greatest(s.xp + v_xp, 0),
-                reached_at = case when v_xp <> 0 then now() else s.reached_at end
+            set xp = greatest(s.xp + v_gain, 0),
+                reached_at = case when v_gain <> 0 then now() else s.reached_at end
         returning xp into v_season_xp;
-        if v_xp > 0 and v_season_xp = v_xp and current_setting('xpcore.deferred_joins', true) is distinct from 'on' then
+        if v_gain > 0 and v_season_xp = v_gain and current_setting('xpcore.deferred_joins', true) is distinct from 'on' then
             perform leagues.join(v_season.id, p_mode, p_user_id);  -- xp.award_events joins after its loop
         end if;
     end if;
 
-    perform engage.on_award(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, v_before, v_after, v_season.id);
+    perform engage.on_award(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_gain, v_before, v_after, v_season.id);
     perform engage.on_streak(p_user_id, p_mode, p_source, p_at);  -- the day counts for the mode's streak
-    perform engage.on_quest(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, p_at);
     if v_after.level > v_before.level then
         perform notify.enqueue(p_user_id, 'level_up', format('Level %s!', v_after.level),
             format('You reached level %s with %s XP.', v_after.level, v_after.total_xp),
@@ -199,14 +223,14 @@ begin
         'xp_awarded', v_xp,
         'capped', coalesce(v_units < p_units, false),
         'mode', p_mode,
-        'total_xp', v_after.total_xp,
-        'level', v_after.level,
-        'leveled_up', v_after.level > v_before.level,
+        'total_xp', v_answer.total_xp,
+        'level', v_answer.level,
+        'leveled_up', v_answer.level > v_before.level,
         'modes', jsonb_build_object(
-            'reality', jsonb_build_object('xp', v_after.reality_xp, 'level', v_after.reality_level, 'layer', v_after.reality_layer),
-            'cyber', jsonb_build_object('xp', v_after.cyber_xp, 'level', v_after.cyber_level, 'layer', v_after.cyber_layer)),
+            'reality', jsonb_build_object('xp', v_answer.reality_xp, 'level', v_answer.reality_level, 'layer', v_answer.reality_layer),
+            'cyber', jsonb_build_object('xp', v_answer.cyber_xp, 'level', v_answer.cyber_level, 'layer', v_answer.cyber_layer)),
         'season_id', v_season.id,
-        'season_xp', v_season_xp,
+        'season_xp', v_season_xp - v_reward,
         'replayed', false);
     insert into xp.idempotency (source, idempotency_key, user_id, event_id, result, request_hash)
     values (p_source, v_key, p_user_id, v_event_id, v_result, p_fingerprint);
