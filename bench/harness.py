@@ -113,9 +113,15 @@ def wait_http(url: str, timeout: float = 120) -> None:
 def server(
     args: list[str], env: dict[str, str], ready_url: str, *, timeout: float = 30
 ) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file, never to an unread pipe: a server logging errors filled
+    # the pipe's 64 KiB and stalled, and the bench measured 0 req/s instead of the errors.
+    log = tempfile.NamedTemporaryFile(prefix="xpcore-bench-server-", suffix=".log", delete=False)
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        wait_http(ready_url, timeout)
+        try:
+            wait_http(ready_url, timeout)
+        except RuntimeError:
+            raise RuntimeError(f"{ready_url} did not come up; its log: {log.name}") from None
         yield process
     finally:
         process.send_signal(signal.SIGINT)
@@ -123,6 +129,12 @@ def server(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        errors = Path(log.name).read_text(errors="replace").count('"level": "error"')
+        if errors:
+            print(f"note: the server logged {errors} errors ({log.name})", flush=True)
+        else:
+            os.unlink(log.name)
 
 
 def uvicorn(target: str, port: int, *, factory: bool = False, workers: int = 1) -> list[str]:
