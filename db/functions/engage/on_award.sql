@@ -30,7 +30,9 @@ declare
     v_layer_after integer := 0;
     v_level_before integer := 0;
     v_level_after integer := 0;
-    v_hit record;
+    v_hits engage.achievements[];
+    v_tiers smallint[];
+    v_names text[];
 begin
     if not exists (select from engage.achievements e where e.active) then
         return;  -- none active (the shipped default): no counter to move, nothing to cross
@@ -69,22 +71,25 @@ begin
           into v_layer_before, v_layer_after;
     end if;
 
-    for v_hit in
-        select e as a, t.tier, t.name from engage.achievements e
-          join engage.tiers t on t.achievement_id = e.id
-           and t.threshold > case e.kind when 'total_xp' then p_before.total_xp when 'mode_xp' then v_mode_before
-                                         when 'level' then p_before.level when 'layer' then v_layer_before
-                                         when 'activity_events' then v_events - 1 else v_units_before end
-           and t.threshold <= case e.kind when 'total_xp' then p_after.total_xp when 'mode_xp' then v_mode_after
-                                          when 'level' then p_after.level when 'layer' then v_layer_after
-                                          when 'activity_events' then v_events else v_units end
-         where e.active
-           and (e.kind in ('total_xp', 'level')
-                or (e.kind in ('mode_xp', 'layer') and e.mode = p_mode)
-                or (v_events is not null and e.kind in ('activity_events', 'activity_units') and e.activity_key = p_activity))
-         order by e.id, t.tier
-    loop
-        perform engage.unlock(p_user_id, v_hit.a, v_hit.tier, p_event_id, v_hit.name);
+    -- One SELECT INTO (no cursor: a FOR loop over the query opened a portal on every award,
+    -- though nearly every award crosses nothing).
+    select array_agg(e order by e.id, t.tier), array_agg(t.tier order by e.id, t.tier),
+           array_agg(t.name order by e.id, t.tier)
+      into v_hits, v_tiers, v_names
+      from engage.achievements e
+      join engage.tiers t on t.achievement_id = e.id
+       and t.threshold > case e.kind when 'total_xp' then p_before.total_xp when 'mode_xp' then v_mode_before
+                                     when 'level' then p_before.level when 'layer' then v_layer_before
+                                     when 'activity_events' then v_events - 1 else v_units_before end
+       and t.threshold <= case e.kind when 'total_xp' then p_after.total_xp when 'mode_xp' then v_mode_after
+                                      when 'level' then p_after.level when 'layer' then v_layer_after
+                                      when 'activity_events' then v_events else v_units end
+     where e.active
+       and (e.kind in ('total_xp', 'level')
+            or (e.kind in ('mode_xp', 'layer') and e.mode = p_mode)
+            or (v_events is not null and e.kind in ('activity_events', 'activity_units') and e.activity_key = p_activity));
+    for v_i in 1..coalesce(cardinality(v_hits), 0) loop
+        perform engage.unlock(p_user_id, v_hits[v_i], v_tiers[v_i], p_event_id, v_names[v_i]);
     end loop;
 end;
 $$;

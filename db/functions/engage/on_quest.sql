@@ -29,7 +29,8 @@ language plpgsql
 volatile
 as $$
 declare
-    r record;
+    r engage.quest_progress;
+    v_rows engage.quest_progress[];
     v record;
     v_i integer;
     v_delta numeric;
@@ -53,12 +54,11 @@ begin
         return 0;
     end if;
     for v_pass in 1..2 loop
-        for r in
-            select s.period, s.period_key, s.open, s.quest_ids, s.kinds, s.modes, s.activity_keys, s.targets,
-                   s.progress, s.completed_at, s.event_ids, s.reward_xp, s.reward_coins
-              from engage.quest_progress s
-             where s.user_id = p_user_id and s.expires_at > v_until and s.starts_at <= p_at
-        loop
+        -- the rows in one SELECT INTO (a FOR loop over the query opened a cursor per award)
+        select array_agg(s) into v_rows
+          from engage.quest_progress s
+         where s.user_id = p_user_id and s.expires_at > v_until and s.starts_at <= p_at;
+        foreach r in array coalesce(v_rows, '{}') loop
             v_present := v_present || r.period;
             continue when r.open = 0 or (v_only is not null and not r.period = any (v_only));
             v := r;

@@ -20,13 +20,11 @@ as $$
 declare
     v_id bigint;
 begin
+    -- one statement: the wake-up is sent from the insert's own returning (only for a new row)
     insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
     values (p_user_id, p_kind, p_title, p_body, coalesce(p_data, '{}'::jsonb), p_dedupe_key)
     on conflict (user_id, kind, dedupe_key) where dedupe_key is not null do nothing
-    returning id into v_id;
-    if v_id is not null then
-        perform pg_notify('xpcore_outbox', v_id::text || ':' || p_user_id::text);
-    end if;
+    returning id, pg_notify('xpcore_outbox', id::text || ':' || p_user_id::text) into v_id;
     return v_id;
 end;
 $$;
