@@ -561,9 +561,7 @@ async def test_two_batches_of_first_xp_in_both_modes_take_the_cohort_locks_in_on
         async def waiting(c: asyncpg.Connection) -> None:
             pid = c.get_server_pid()
             for _ in range(500):
-                if await holder.fetchval(
-                    "select wait_event_type = 'Lock' from pg_stat_activity where pid = $1", pid
-                ):
+                if await holder.fetchval("select wait_event_type = 'Lock' from pg_stat_activity where pid = $1", pid):
                     return
                 await asyncio.sleep(0.01)
             raise AssertionError("the batch never waited for the cohort lock")
