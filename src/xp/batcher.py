@@ -148,8 +148,16 @@ class AwardBatcher:
                 [a.caller_key for a in awards],
             )
         except BaseException as exc:  # the whole call failed: nothing of it was written
+            # A deadlock or serialization failure of the whole call (the league seats it takes
+            # after its items) is retried like one item's: the call rolled back entirely.
+            transient = isinstance(exc, asyncpg.PostgresError) and exc.sqlstate in TRANSIENT
             for waiting in batch:
-                if not waiting.future.done():
+                if waiting.future.done():
+                    continue
+                if transient and waiting.attempts < RETRIES:
+                    waiting.attempts += 1
+                    retries.append(waiting)
+                else:
                     waiting.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
             if not isinstance(exc, Exception):
                 raise

@@ -200,3 +200,36 @@ async def test_concurrent_batches_over_the_same_users_never_deadlock(db_pool) ->
         users,
     )
     assert sum(r["events"] for r in rows) == 8 * 20 * 16 and all(r["total_xp"] == r["ledger"] for r in rows)
+
+
+async def test_a_call_failing_whole_with_a_deadlock_is_sent_again(db) -> None:
+    """A deadlock raised after the items (the league seats xp.award_events takes last) undoes the
+    whole call; its awards go again in the next call instead of failing with a 500. A real
+    PostgreSQL error: a trigger on the seat of this test's user raises 40P01 once."""
+    user = await db.fetchval("insert into app.users (username) values ($1) returning id", f"dl{uuid.uuid4().hex[:10]}")
+    sequence = f"public.deadlock_once_{uuid.uuid4().hex[:8]}"
+    await db.execute(f"create sequence {sequence}")
+    await db.execute(
+        f"""create function {sequence}_raise() returns trigger language plpgsql as $$
+            begin
+                if nextval('{sequence}') = 1 then
+                    raise exception 'deadlock detected (test)' using errcode = '40P01';
+                end if;
+                return new;
+            end $$"""
+    )
+    await db.execute(
+        f"create trigger deadlock_once before insert on leagues.members for each row"
+        f" when (new.user_id = '{user}') execute function {sequence}_raise()"
+    )
+    try:
+        batcher = AwardBatcher(db, max_batch=8, max_inflight=1)
+        status, body = await asyncio.wait_for(_status(batcher, _award(str(user))), 30)
+        assert status == 201, body
+        assert batcher.calls == 2  # the first call deadlocked as a whole, the second booked it
+        assert await db.fetchval("select count(*) from xp.ledger where user_id = $1", user) == 1
+        assert await db.fetchval("select count(*) from leagues.members where user_id = $1", user) == 1
+    finally:
+        await db.execute("drop trigger deadlock_once on leagues.members")
+        await db.execute(f"drop function {sequence}_raise()")
+        await db.execute(f"drop sequence {sequence}")
