@@ -218,6 +218,24 @@ async def activate_quests(conn: asyncpg.Connection, users: list[str]) -> None:
     )
 
 
+async def quests_drawn_before(url: str, users: list[str]) -> int:
+    """How many of the quests scenario's users had this period's quests drawn by an earlier run
+    on a kept database: their quests are mostly done and their rewards paid (paid once per
+    period by key, even if the rows were drawn again), so such a run measures quest progress
+    without completions. A new `--database` (or the next day, or week) gives fresh quests."""
+    conn = await asyncpg.connect(url)
+    try:
+        return int(
+            await conn.fetchval(
+                "select count(distinct user_id) from engage.quest_progress"
+                " where user_id = any($1::uuid[]) and expires_at > now()",
+                users,
+            )
+        )
+    finally:
+        await conn.close()
+
+
 async def deactivate_quests(conn: asyncpg.Connection) -> None:
     """No active quest: the award's quest hook finds nothing to draw (the users of the other
     scenarios never had any)."""
@@ -280,6 +298,19 @@ def unlocks(url: str) -> int:
     return asyncio.run(go())
 
 
+def completions(url: str) -> int:
+    """Quest rewards booked so far (a completed quest with reward XP books one ledger row)."""
+
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval("select count(*) from xp.ledger where source = 'quest'"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -309,6 +340,7 @@ def main() -> int:
 
     results: dict[str, list[harness.WrkResult]] = {}
     unlocked: list[tuple[int, int]] = []  # (unlocks, awards) per 'on' round
+    completed: list[tuple[int, int]] = []  # (quest rewards, awards) per quests round
     # per award scenario, over its rounds: API process CPU s, the app's backends' CPU s, requests
     cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -353,6 +385,7 @@ def main() -> int:
                     ("award, achievements + 10 quests per user", base, "engage_award.lua", keys, True, envs[2])
                 )
             set_state(url, [], quests=False, users=slices[-1], quests_exist=with_quests)
+            drawn_before = asyncio.run(quests_drawn_before(url, slices[-1])) if with_quests else 0
             harness.run_wrk("warm-up", baseline, "baseline.lua", duration=3, connections=args.connections)
             harness.run_wrk("warm-up", base, "engage_award.lua", duration=3, connections=args.connections, env=envs[0])
             for n in range(args.rounds):
@@ -362,6 +395,7 @@ def main() -> int:
                         if state is not None
                         else 0
                     )
+                    paid = completions(url) if quests else 0
                     pids = run.backend_pids(url) if state is not None else []
                     cpu_before = (harness.cpu_seconds([app_process.pid]), harness.cpu_seconds(pids))
                     result = harness.run_wrk(
@@ -375,6 +409,8 @@ def main() -> int:
                         spent[2] += result.requests
                     if state:
                         unlocked.append((unlocks(url) - before, result.requests))
+                    if quests:
+                        completed.append((completions(url) - paid, result.requests))
                     print(f"round {n + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99:.1f} ms", flush=True)
             set_state(url, [], quests=False, users=slices[-1], quests_exist=with_quests)
 
@@ -390,6 +426,15 @@ def main() -> int:
         "",
         f"Median of {args.rounds} alternating rounds (req/s per round: {rounds}).",
         f"Unlocks per award in the 'on' rounds: {per_award} (a user's early awards cross the low tiers).",
+        "Quest rewards per award in the quests rounds: "
+        + (", ".join(f"{c / max(a, 1):.2f}" for c, a in completed) or "none")
+        + (
+            f" (note: {drawn_before:,} of the quests scenario's {len(slices[-1]):,} users had this period's"
+            " quests drawn by an earlier run on this database: mostly done, rewards paid)"
+            if drawn_before
+            else ""
+        )
+        + ".",
         "",
         f"- award with {moved} achievements active (that awards move) vs none, same run: "
         f"**{on.rps / off.rps:.0%}** (target >= 80%)",
