@@ -271,7 +271,7 @@ async def vacuum_switched(conn: asyncpg.Connection, quests_exist: bool) -> None:
 def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], quests_exist: bool) -> int:
     """Switch what is active; returns the unlocks so far (to count a round's)."""
 
-    async def go() -> int:
+    async def go() -> None:
         conn = await asyncpg.connect(url)
         try:
             await switch_achievements(conn, keys)
@@ -280,7 +280,18 @@ def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], ques
             elif quests_exist:
                 await deactivate_quests(conn)
             await vacuum_switched(conn, quests_exist)
-            return int(await conn.fetchval("select count(*) from engage.unlocks"))
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+    return unlocks(url)
+
+
+def _count(url: str, query: str) -> int:
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval(query))
         finally:
             await conn.close()
 
@@ -288,27 +299,12 @@ def set_state(url: str, keys: list[str], *, quests: bool, users: list[str], ques
 
 
 def unlocks(url: str) -> int:
-    async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
-            return int(await conn.fetchval("select count(*) from engage.unlocks"))
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
+    return _count(url, "select count(*) from engage.unlocks")
 
 
 def completions(url: str) -> int:
     """Quest rewards booked so far (a completed quest with reward XP books one ledger row)."""
-
-    async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
-            return int(await conn.fetchval("select count(*) from xp.ledger where source = 'quest'"))
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
+    return _count(url, "select count(*) from xp.ledger where source = 'quest'")
 
 
 def main() -> int:

@@ -39,6 +39,7 @@ declare
     v_season_xp bigint := 0;
     v_reward integer := 0;
     v_gain integer;
+    v_add integer;
     v_answer xp.totals;
     v_result jsonb;
     v_key text;
@@ -119,18 +120,21 @@ begin
     v_reward := engage.on_quest(p_user_id, v_event_id, p_source, p_activity, p_mode, v_units, v_xp, p_at, v_season.id);
     v_gain := v_xp + v_reward;
 
+    -- Two passes only with a quest reward: the first adds the award's own XP (the totals the award
+    -- answers), the second the reward; each finds the levels and layers of what it reached.
     v_after := v_before;
-    v_after.total_xp := v_before.total_xp + v_xp;
-    if p_mode = 'reality' then
-        v_after.reality_xp := v_before.reality_xp + v_xp;
-    elsif p_mode = 'cyber' then
-        v_after.cyber_xp := v_before.cyber_xp + v_xp;
-    end if;
-    if v_after.total_xp < 0 or v_after.reality_xp < 0 or v_after.cyber_xp < 0 then
-        raise exception 'this adjustment would make XP negative'
-            using errcode = 'XP422', detail = 'xp.would_go_negative';
-    end if;
+    v_add := v_xp;
     for v_pass in 1..2 loop
+        v_after.total_xp := v_after.total_xp + v_add;
+        if p_mode = 'reality' then
+            v_after.reality_xp := v_after.reality_xp + v_add;
+        elsif p_mode = 'cyber' then
+            v_after.cyber_xp := v_after.cyber_xp + v_add;
+        end if;
+        if v_after.total_xp < 0 or v_after.reality_xp < 0 or v_after.cyber_xp < 0 then
+            raise exception 'this adjustment would make XP negative'
+                using errcode = 'XP422', detail = 'xp.would_go_negative';
+        end if;
         -- The total's level and the mode's level: one statement, two probes of the curve's index.
         select coalesce((select c.level from xp.level_curve c where c.xp_required <= v_after.total_xp
                          order by c.xp_required desc limit 1), 1),
@@ -152,16 +156,9 @@ begin
             select code into v_after.cyber_layer from xp.layers
              where mode = 'cyber' and min_level <= v_after.cyber_level order by min_level desc limit 1;
         end if;
-        -- The second pass, only with a quest reward: the totals the award answers are kept, the
-        -- reward is added and the levels and layers are found again.
         exit when v_pass = 2 or v_reward = 0;
         v_answer := v_after;
-        v_after.total_xp := v_after.total_xp + v_reward;
-        if p_mode = 'reality' then
-            v_after.reality_xp := v_after.reality_xp + v_reward;
-        elsif p_mode = 'cyber' then
-            v_after.cyber_xp := v_after.cyber_xp + v_reward;
-        end if;
+        v_add := v_reward;
     end loop;
     if v_reward = 0 then
         v_answer := v_after;
