@@ -210,6 +210,7 @@ def main() -> int:
         for name in awards:
             base, script, wrk_env = targets[name]
             harness.run_wrk("warm-up", base, script, duration=3, connections=args.connections, env=wrk_env)
+        harness.analyze(empty_url, loaded_url)
         measure(awards)
 
         # Half load: each award scenario paced at half its saturating (median) rate.
