@@ -211,6 +211,39 @@ async def test_a_close_run_twice_moves_nobody_twice(conn) -> None:
     assert await conn.fetchval("select balance from store.wallets where user_id = $1", users[0]) == 25
 
 
+async def test_the_close_pushes_its_notes_to_device_owners_only(conn) -> None:
+    """The close writes a user without a push device their notes already fanned out (no
+    fan-out index entry, no rewrite by the worker); a device owner's go through notify.fan_out
+    to a delivery each, as any notification."""
+    season = await _ended_season(conn, 2)
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    owner, other = await _users(conn, 2)
+    await _cohort(conn, season, "reality", 1, 1, [(owner, 50, start), (other, 40, start)])
+    await conn.execute(
+        "insert into notify.devices (token, user_id, platform) values ($1, $2, 'android')", "tok-" + owner.hex, owner
+    )
+    await conn.fetchval("select seasons.close($1)", season)
+    notes = await conn.fetch(
+        "select user_id, kind, fanned_at is null as to_fan_out from notify.outbox"
+        " where data->>'season_id' = $1 order by user_id, kind",
+        season,
+    )
+    assert sorted((n["user_id"], n["kind"], n["to_fan_out"]) for n in notes) == sorted(
+        (user, kind, user == owner) for user in (owner, other) for kind in ("league_result", "season_final_standing")
+    )
+    while await conn.fetchval("select notify.fan_out(1000)"):
+        pass
+    delivered = await conn.fetch(
+        "select o.user_id, o.kind from notify.deliveries d join notify.outbox o on o.id = d.outbox_id"
+        " where o.data->>'season_id' = $1",
+        season,
+    )
+    assert sorted((d["user_id"], d["kind"]) for d in delivered) == [
+        (owner, "league_result"),
+        (owner, "season_final_standing"),
+    ]
+
+
 async def test_a_user_joins_once_in_their_placed_tier_on_the_first_xp(conn) -> None:
     await conn.fetchval("select seasons.roll()")  # no ended season left open: nothing to wait for
     fresh, placed = await _users(conn, 2)

@@ -309,9 +309,14 @@ begin
         ), noted as (
             -- in user order: each user's two rows side by side in the per-user indexes. No dedupe
             -- key and no ON CONFLICT: the cursor, advanced in this transaction, makes them once,
-            -- and the unique dedupe index and the speculative insertion were a fifth of the insert
-            insert into notify.outbox (user_id, kind, title, body, data, dedupe_key)
-            select n.user_id, n.kind, n.title, n.body, n.data, n.dedupe_key from notes n
+            -- and the unique dedupe index and the speculative insertion were a fifth of the insert.
+            -- A user without a push device gets the rows already fanned out (what notify.fan_out
+            -- would find): they skip the fan-out index, and the worker does not rewrite a million
+            -- rows after the close only to mark them so.
+            insert into notify.outbox (user_id, kind, title, body, data, dedupe_key, fanned_at)
+            select n.user_id, n.kind, n.title, n.body, n.data, n.dedupe_key,
+                   case when not exists (select from notify.devices d where d.user_id = n.user_id) then now() end
+            from notes n
             order by n.user_id, n.kind
             returning 1
         )
