@@ -23,6 +23,11 @@ async def close_batch(db: Database, season_id: str, cohorts: int) -> int | None:
     return rows
 
 
+async def modes_decided(db: Database, season_id: str) -> int:
+    """How many modes of the season have their close recorded (tiers decided)."""
+    return int(await db.fetchval("select count(*) from leagues.closes where season_id = $1", season_id))
+
+
 async def seat_pending(db: Database, limit: int) -> int:
     """Seat up to `limit` first joins that waited for their previous season's close."""
     return int(await db.fetchval("select leagues.seat_pending($1)", limit))

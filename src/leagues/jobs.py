@@ -44,6 +44,7 @@ async def close_season(
     resized after each to take about TARGET_S; returns the results written. `timings`, if given,
     receives each batch's seconds (bench/leagues_close.py)."""
     total = 0
+    decided = 0
     while True:
         started = time.perf_counter()
         rows = await calls.close_batch(db, season_id, cohorts)
@@ -53,6 +54,12 @@ async def close_season(
         if rows is None:
             break
         total += rows
+        # A mode's tiers were just decided (its close recorded; its notifications still to
+        # come): the next season's first joins that waited for them are seated now, not after a
+        # million notifications.
+        if (now_decided := await calls.modes_decided(db, season_id)) > decided:
+            decided = now_decided
+            await _seat_waiting(db)
         if pause > 0:
             await asyncio.sleep(pause * took)
         if took >= TARGET_S / 10:
@@ -61,9 +68,15 @@ async def close_season(
             # a step that ended a phase, or one that waits for the awards that began before the
             # close (leagues.close_batch): it says nothing about the batch size
             await asyncio.sleep(WAIT_S)
+    await _seat_waiting(db)
+    return total
+
+
+async def _seat_waiting(db: Database) -> None:
+    """Seat the first joins whose previous season's close has decided their tier, SEATS per
+    transaction."""
     while await calls.seat_pending(db, SEATS) == SEATS:
         pass
-    return total
 
 
 async def close_ended(db: Database) -> int:

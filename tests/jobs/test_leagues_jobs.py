@@ -104,3 +104,53 @@ async def _roll_and_check(
     # the next roll finds nothing left: no batch writes anything twice
     await roll_seasons({"db": db})
     assert await db.fetchval("select count(*) from leagues.results where user_id = any($1::uuid[])", users) == 52
+
+
+async def test_waiting_joins_are_seated_once_the_tiers_are_decided_before_the_notes(
+    test_env: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first XP of the next season that waited for this close (leagues.pending) gets its
+    cohort as soon as the mode's tiers are decided, not after every member's notifications."""
+    from src.leagues import calls
+    from src.leagues import jobs as leagues_jobs
+
+    season, users = await _seed(db, 22, [10, 12])
+    following: str = await db.fetchval("select (xp.season_for(to_date($1, 'YYYY-MM') + interval '1 month')).id", season)
+    waiting = users[0]
+    await db.execute(
+        "insert into leagues.pending (season_id, mode, user_id) values ($1, 'reality', $2)", following, waiting
+    )
+    seen: list[tuple[str, bool]] = []
+    real = calls.close_batch
+
+    async def watched(database: Any, season_id: str, cohorts: int) -> int | None:
+        phase = await db.fetchval(
+            "select phase from leagues.closing where season_id = $1 and mode = 'reality'", season_id
+        )
+        seated = await db.fetchval(
+            "select exists (select from leagues.members where season_id = $1 and mode = 'reality' and user_id = $2)",
+            following,
+            waiting,
+        )
+        seen.append((phase, seated))
+        return await real(database, season_id, cohorts)
+
+    monkeypatch.setattr(calls, "close_batch", watched)
+    try:
+        await leagues_jobs.close_season(db, season, cohorts=1, pause=0)
+        notes = [seated for phase, seated in seen if phase == "notes"]
+        assert notes and all(notes)  # seated before the first notes batch
+        assert not any(seated for phase, seated in seen if phase in ("standings", "cohorts"))
+        # the tier the close gave them: rank 1 of 10 in tier 2 goes up
+        assert (
+            await db.fetchval(
+                "select tier from leagues.members where season_id = $1 and mode = 'reality' and user_id = $2",
+                following,
+                waiting,
+            )
+            == 3
+        )
+    finally:  # committed rows: the placements would make these users idle in other tests' closes
+        await db.execute("delete from leagues.members where user_id = any($1::uuid[])", users)
+        await db.execute("delete from leagues.placements where user_id = any($1::uuid[])", users)
+        await db.execute("delete from notify.outbox where user_id = any($1::uuid[])", users)
