@@ -214,14 +214,15 @@ async def test_a_close_run_twice_moves_nobody_twice(conn) -> None:
 async def test_the_close_pushes_its_notes_to_device_owners_only(conn) -> None:
     """The close writes a user without a push device their notes already fanned out (no
     fan-out index entry, no rewrite by the worker); a device owner's go through notify.fan_out
-    to a delivery each, as any notification."""
+    to a delivery each, as any notification; a deleted member gets none."""
     season = await _ended_season(conn, 2)
     start = datetime(2000, 1, 1, tzinfo=UTC)
-    owner, other = await _users(conn, 2)
-    await _cohort(conn, season, "reality", 1, 1, [(owner, 50, start), (other, 40, start)])
+    owner, other, gone = await _users(conn, 3)
+    await _cohort(conn, season, "reality", 1, 1, [(owner, 50, start), (other, 40, start), (gone, 30, start)])
     await conn.execute(
         "insert into notify.devices (token, user_id, platform) values ($1, $2, 'android')", "tok-" + owner.hex, owner
     )
+    await conn.fetchval("select app.user_delete($1)", gone)  # a deleted member is told nothing
     await conn.fetchval("select seasons.close($1)", season)
     notes = await conn.fetch(
         "select user_id, kind, fanned_at is null as to_fan_out from notify.outbox"

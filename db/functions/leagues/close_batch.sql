@@ -290,10 +290,14 @@ begin
             from leagues.results r
             join tiers ct on ct.position = r.tier
             join tiers nt on nt.position = r.next_tier
-            join app.users u on u.id = r.user_id and u.deleted_at is null
             where r.season_id = p_season and r.mode = v_step.mode and r.cohort_id is not null
               and r.user_id > v_from
               and r.user_id <= v_to
+              -- live: not among the (few) deleted users, a probe of their partial index that
+              -- reads no heap (a join to app.users read a random heap page per member). A
+              -- subplan, so the probe is always by id: an anti join planned while the index
+              -- looked empty scans all of it for every member
+              and (select u.id from app.users u where u.id = r.user_id and u.deleted_at is not null) is null
             union all
             -- ... and one final standing on the mode's board per live user who earned XP
             select f.user_id, 'season_final_standing',
@@ -302,10 +306,10 @@ begin
                    jsonb_build_object('season_id', f.season_id, 'mode', f.mode, 'rank', f.rank, 'xp', f.xp),
                    null
             from seasons.final_standings f
-            join app.users u on u.id = f.user_id and u.deleted_at is null
             where f.season_id = p_season and f.mode = v_step.mode
               and f.user_id > v_from
               and f.user_id <= v_to
+              and (select u.id from app.users u where u.id = f.user_id and u.deleted_at is not null) is null
         ), noted as (
             -- in user order: each user's two rows side by side in the per-user indexes. No dedupe
             -- key and no ON CONFLICT: the cursor, advanced in this transaction, makes them once,
