@@ -67,6 +67,7 @@ grant execute on function
     notify.mark_read(uuid, bigint),
     seasons.all_time(text, integer),
     seasons.around(text, text, uuid, integer),
+    seasons.arounds(text[], text[], uuid[], integer[]),
     seasons.leaderboard(text, text, text, integer),
     seasons.list(),
     seasons.live_ranks(text, text, uuid[]),
@@ -93,7 +94,8 @@ grant execute on function
     xp.events_page(uuid, bigint, integer),
     xp.layers(),
     xp.levels(),
-    xp.profile(uuid)
+    xp.profile(uuid),
+    xp.profiles(uuid[])
 to xpcore_api;
 
 -- Reference data: the default activities, layers, level curve, store catalog, achievements and quests.

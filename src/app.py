@@ -29,9 +29,12 @@ from src.limits import MAX_BODY_BYTES, InputGuardMiddleware
 from src.logs import RequestIdMiddleware, configure_logging
 from src.metrics import MetricsMiddleware
 from src.problems import EXCEPTION_HANDLERS
+from src.read_batcher import ReadBatcher
 from src.replicas import ReplicaMiddleware, Replicas, provide_primary, provide_replica
 from src.routes import ROUTES
+from src.seasons import calls as seasons_calls
 from src.settings import Settings, get_settings, sqlalchemy_url
+from src.xp import calls as xp_calls
 from src.xp.batcher import AwardBatcher, provide_awards
 
 VERSION = "0.1.0"
@@ -49,6 +52,7 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
     db = Database(settings, role=settings.database.api_role)  # workers: src/worker/context.py, no role
     # read-only handlers' `replica` dependency (src/replicas.py); None: every read on `db`
     replicas = Replicas(settings, db, settings.database.api_role) if settings.database.replica_urls else None
+    read_batching = {"max_batch": settings.database.read_batch_max, "max_inflight": settings.database.read_calls_max}
     config.state = State(
         {
             "settings": settings,
@@ -57,6 +61,9 @@ def _configure_state(config: AppConfig, settings: Settings) -> None:
             "awards": AwardBatcher(
                 db, max_batch=settings.database.award_batch_max, max_inflight=settings.database.award_calls_max
             ),
+            # the fast lane's reads, many callers per call (src/read_batcher.py)
+            "profile_reads": ReadBatcher(db, "profile", xp_calls.profiles, xp_calls.profile, **read_batching),
+            "around_reads": ReadBatcher(db, "around", seasons_calls.arounds, seasons_calls.around, **read_batching),
             # redis-py connects on first command, not here.
             "redis": Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=2),
             "migration_head": head_revision(),

@@ -31,6 +31,12 @@ IN_PROGRESS = Gauge("xpcore_requests_in_progress", "Requests being served", ("me
 AWARD_BATCH_SIZE = Histogram(
     "xpcore_award_batch_size", "XP awards sent in one database call", buckets=(1, 2, 4, 8, 16, 32, 64)
 )
+READ_BATCH_SIZE = Histogram(
+    "xpcore_read_batch_size",
+    "Reads (profile, around-me) answered by one database call",
+    ["read"],
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 
 _finished: dict[tuple[str, str, int], tuple[Any, Any, Any | None]] = {}
 _running: dict[tuple[str, str], Any] = {}

@@ -128,6 +128,10 @@ class DatabaseSettings:
     # POST /xp/events: awards per database call, and calls running at once (src/xp/batcher.py)
     award_batch_max: int = 32
     award_calls_max: int = 2
+    # The fast lane's profile and around-me reads: reads per database call, and calls running
+    # at once per kind (src/read_batcher.py)
+    read_batch_max: int = 32
+    read_calls_max: int = 2
     # The role the API's pool runs as (`role` at connect, src/db.py); None: the login's own.
     # Workers and the CLI ignore it and run as the login (the schema owner).
     api_role: str | None = "xpcore_api"
@@ -308,6 +312,8 @@ def load_settings() -> Settings:
             statement_timeout_ms=_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000, minimum=0),
             award_batch_max=_int("XP_AWARD_BATCH_MAX", 32, minimum=1, maximum=64),
             award_calls_max=_int("XP_AWARD_CALLS_MAX", 2, minimum=1),
+            read_batch_max=_int("XP_READ_BATCH_MAX", 32, minimum=1, maximum=1000),
+            read_calls_max=_int("XP_READ_CALLS_MAX", 2, minimum=1),
             api_role=_role("DATABASE_API_ROLE", "xpcore_api"),
             replica_urls=_database_urls("DATABASE_REPLICA_URLS"),
             replica_max_lag_s=_int("DATABASE_REPLICA_MAX_LAG_S", 10, minimum=1),

@@ -131,7 +131,7 @@ async def test_grants_are_the_api_functions_all_security_definer(conn: asyncpg.C
     granted = await _granted(conn)
     names = {signature.split("(")[0] for signature in granted}
     assert names <= _called_by_the_api(), names - _called_by_the_api()
-    assert len(granted) == 77
+    assert len(granted) == 79
     for signature, (definer, config) in granted.items():
         if signature in INVOKER:
             continue

@@ -4,6 +4,7 @@ are PostgreSQL's JSON text, sent as it is (the hot paths)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from src.db import Database, Document
 
@@ -30,6 +31,15 @@ async def around(db: Database, season_id: str, mode: str, user_id: uuid.UUID, ar
         "select seasons.around($1, $2, $3, $4)::text", season_id, mode, user_id, around
     )
     return text
+
+
+async def arounds(db: Database, items: Sequence[tuple[str, str, uuid.UUID, int]]) -> list[str | None]:
+    """`around` for many callers in one call (src/read_batcher.py), in the order asked."""
+    seasons, modes, users, sizes = zip(*items, strict=True)
+    texts: list[str | None] = await db.fetchval(
+        "select seasons.arounds($1, $2, $3, $4)", list(seasons), list(modes), list(users), list(sizes)
+    )
+    return texts
 
 
 async def all_time(db: Database, cursor: str | None, limit: int) -> str | None:

@@ -4,6 +4,7 @@ goes through `xp.award_events`, many at once (`src/xp/batcher.py`)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -41,6 +42,12 @@ async def profile(db: Database, user_id: uuid.UUID) -> str | None:
     """The Profile document, as PostgreSQL's JSON text."""
     text: str | None = await db.fetchval("select xp.profile($1)::text", user_id)
     return text
+
+
+async def profiles(db: Database, items: Sequence[tuple[uuid.UUID]]) -> list[str | None]:
+    """`profile` for many callers in one call (src/read_batcher.py), in the order asked."""
+    texts: list[str | None] = await db.fetchval("select xp.profiles($1)", [user_id for (user_id,) in items])
+    return texts
 
 
 async def events_page(db: Database, user_id: uuid.UUID, cursor: int | None, limit: int) -> Document:

@@ -10,6 +10,7 @@ SEASONS_VOLATILE = {
     "seasons.close": "freezes standings and notifies",
     "seasons.roll": "stores seasons and closes ended ones",
     "seasons.around": "reads the board pointer again after its walk with a fresh snapshot",
+    "seasons.arounds": "seasons.around for many callers in one call",
 }
 STABLE_READS = [
     "seasons.resolve",
