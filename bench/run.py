@@ -1,6 +1,6 @@
 """The hot-path benchmarks of the XP engine, with the minimal baselines measured in the same run.
 
-    make bench            # or: python bench/run.py --duration 10 --rounds 3 --connections 32
+    make bench            # or: python bench/run.py --duration 10 --rounds 5 --connections 32
 
 1. baselines: bare Litestar + asyncpg doing one insert and one update (`POST /award`) and one
    primary-key read (`GET /read`) (bench/baseline.py);
@@ -132,7 +132,7 @@ def hot_user() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each scenario")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of each scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=10_000_000)
