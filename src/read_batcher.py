@@ -9,9 +9,11 @@ the next free slot takes up to `max_batch` of them in one call of the batch func
 (`xp.profiles`, `seasons.arounds`), which answers each item exactly as the single-read function
 would (it calls it per item).
 
-Failures stay per caller: a batch call that fails (an unknown user or season in it, a lost
-connection) is asked again item by item, each alone, so each caller gets the answer or the error
-its own single call gives. Nothing is written, so asking again is safe.
+Failures stay per caller: a batch call that one item's error fails (an unknown user or season)
+is asked again item by item, each alone, so each caller gets the answer or the error its own
+single call gives; nothing is written, so asking again is safe. A failure of the call itself (no
+connection, the statement timeout, the server shutting down) is every caller's answer: asking
+each alone would only put the same load again on a server that could not take it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
 from src.db import Database
 from src.metrics import READ_BATCH_SIZE
+
+# SQLSTATE classes that are the call's failure, not an item's: connection exception, insufficient
+# resources, operator intervention (statement timeout, shutdown), system error
+CALL_FAILURES = frozenset({"08", "53", "57", "58"})
 
 Item = tuple[Any, ...]
 # (db, items) -> one answer per item, in order; (db, *item) -> that item's answer alone
@@ -87,13 +95,15 @@ class ReadBatcher:
                 return
             try:
                 answers = await self._batch(self._db, [w.item for w in batch])
-            except Exception:  # one item's error, or the call's: each caller asks alone
-                await asyncio.gather(*(self._alone(w) for w in batch))
+            except asyncpg.PostgresError as exc:
+                if (exc.sqlstate or "")[:2] in CALL_FAILURES:
+                    raise
+                await asyncio.gather(*(self._alone(w) for w in batch))  # an item's error
                 return
             for waiting, answer in zip(batch, answers, strict=True):
                 if not waiting.future.done():
                     waiting.future.set_result(answer)
-        except BaseException as exc:  # cancelled (shutdown): never leave a caller waiting
+        except BaseException as exc:  # the call failed, or was cancelled: never leave a caller waiting
             for waiting in batch:
                 if not waiting.future.done():
                     waiting.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))

@@ -98,3 +98,25 @@ async def test_a_caller_that_went_away_is_not_read(db) -> None:
     with pytest.raises(asyncio.CancelledError):
         await gone
     assert batcher.reads == 2
+
+
+async def test_a_failed_call_is_every_callers_answer_and_is_not_asked_again_alone(db) -> None:
+    """The server cancelling the batch statement (as the statement timeout does) fails that
+    call's readers with its error; asking each alone would put the load back on a server that
+    could not take it."""
+    users = await _users_with_xp(db, 4)
+    solo_calls = 0
+
+    async def cancelled(db: Any, items: Any) -> Any:
+        return await db.fetchval("select pg_cancel_backend(pg_backend_pid()), pg_sleep(5)")
+
+    async def solo(db: Any, user_id: uuid.UUID) -> str | None:
+        nonlocal solo_calls
+        solo_calls += 1
+        return await xp_calls.profile(db, user_id)
+
+    batcher = ReadBatcher(db, "profile", cancelled, solo, max_batch=32, max_inflight=1)
+    answers = await asyncio.gather(*(batcher.read(user) for user in users), return_exceptions=True)
+    assert answers[0] == await xp_calls.profile(db, users[0])  # the first went alone
+    assert all(isinstance(a, asyncpg.QueryCanceledError) for a in answers[1:]), answers
+    assert solo_calls == 1 and batcher.calls == 2
