@@ -71,6 +71,14 @@ class ReadBatcher:
             self._send_next()
         return await future
 
+    async def read_on(self, db: Any, *item: Any) -> str | None:
+        """This read on `db` (a route's `replica` dependency): shared with other callers when `db`
+        is this batcher's pool (the primary), alone on a read replica (src/replicas.py)."""
+        if db is self._db:
+            return await self.read(*item)
+        answer: str | None = await self._solo(db, *item)
+        return answer
+
     def _send_next(self) -> bool:
         batch: list[_Waiting] = []
         while self._pending and len(batch) < self._max_batch:

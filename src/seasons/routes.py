@@ -62,8 +62,9 @@ class SeasonsController(Controller):
         """The caller's rank (null without XP this season) and the users around them:
         `{rank, xp, generated_at, entries:[...]}`. On a replica, from the board's logged copy
         of the rank snapshot (xp.publish_replica_board), exact as of its `generated_at`; after
-        the caller's own write, the primary."""
-        return json_response(await calls.around(replica, season_id, mode, request.user.user_id, around))
+        the caller's own write, the primary, shared with other callers' reads (src/read_batcher.py)."""
+        reads = request.app.state.around_reads
+        return json_response(await reads.read_on(replica, season_id, mode, request.user.user_id, around))
 
     @get("/leaderboards/all-time", responses=documented(answers.AllTimeBoard, "A page of the all-time board"))
     async def all_time(self, replica: Database, limit: Limit = 20, cursor: Cursor = None) -> Response[bytes]:

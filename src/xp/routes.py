@@ -160,8 +160,9 @@ class XPController(Controller):
     @get("/users/me/profile", guards=[requires_user], responses=documented(answers.Profile, "The caller's XP profile"))
     async def profile(self, request: Request[Any, Any, Any], replica: Database) -> Response[bytes]:
         """`{user, total_xp, level, level_progress, modes:{reality, cyber}, season:{id, reality, cyber}}`.
-        On a replica unless the caller just wrote (their own rank: xp.season_standing)."""
-        return json_response(await calls.profile(replica, _user_id(request)))
+        On a replica unless the caller just wrote (their own rank: xp.season_standing); on the
+        primary, shared with other callers' reads (src/read_batcher.py)."""
+        return json_response(await request.app.state.profile_reads.read_on(replica, _user_id(request)))
 
     @get("/users/me/xp", guards=[requires_user], responses=documented(answers.XPEventPage, "The caller's XP events"))
     async def events(

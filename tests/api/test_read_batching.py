@@ -120,3 +120,21 @@ async def test_a_failed_call_is_every_callers_answer_and_is_not_asked_again_alon
     assert answers[0] == await xp_calls.profile(db, users[0])  # the first went alone
     assert all(isinstance(a, asyncpg.QueryCanceledError) for a in answers[1:]), answers
     assert solo_calls == 1 and batcher.calls == 2
+
+
+async def test_a_read_on_another_pool_goes_alone_on_it(db) -> None:
+    """The Litestar routes read through `read_on(replica, ...)`: on the batcher's own pool (the
+    primary) the read is shared; on another pool (a read replica's) it goes alone, on that pool."""
+    from src.db import Database
+    from src.settings import load_settings
+
+    users = await _users_with_xp(db, 2)
+    batcher = ReadBatcher(db, "profile", xp_calls.profiles, xp_calls.profile, max_batch=32, max_inflight=1)
+    other = Database(load_settings())
+    try:
+        assert await batcher.read_on(db, users[0]) == await xp_calls.profile(db, users[0])
+        assert batcher.calls == 1
+        assert await batcher.read_on(other, users[1]) == await xp_calls.profile(db, users[1])
+        assert batcher.calls == 1 and other._pool is not None  # read on the other pool, not batched
+    finally:
+        await other.close()
