@@ -128,8 +128,8 @@ class DatabaseSettings:
     # POST /xp/events: awards per database call, and calls running at once (src/xp/batcher.py)
     award_batch_max: int = 32
     award_calls_max: int = 2
-    # The fast lane's profile and around-me reads: reads per database call, and calls running
-    # at once per kind (src/read_batcher.py)
+    # The profile and around-me reads on the primary (the fast lane's and their routes'): reads
+    # per database call, and calls running at once per kind (src/read_batcher.py)
     read_batch_max: int = 32
     read_calls_max: int = 2
     # The role the API's pool runs as (`role` at connect, src/db.py); None: the login's own.
