@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 
+from src.batching import start_call, take_live
 from src.db import Database
 from src.metrics import READ_BATCH_SIZE
 
@@ -80,20 +81,14 @@ class ReadBatcher:
         return answer
 
     def _send_next(self) -> bool:
-        batch: list[_Waiting] = []
-        while self._pending and len(batch) < self._max_batch:
-            waiting = self._pending.popleft()
-            if not waiting.future.done():  # else its caller went away
-                batch.append(waiting)
+        batch = take_live(self._pending, self._max_batch)
         if not batch:
             return False
         self._inflight += 1
         self.calls += 1
         self.reads += len(batch)
         READ_BATCH_SIZE.labels(self._name).observe(len(batch))
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_call(self._tasks, self._send(batch))
         return True
 
     async def _send(self, batch: list[_Waiting]) -> None:

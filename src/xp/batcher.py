@@ -37,6 +37,7 @@ import asyncpg
 import msgspec
 from litestar.datastructures import State
 
+from src.batching import start_call, take_live
 from src.db import Database
 from src.db_errors import Refused
 from src.metrics import AWARD_BATCH_SIZE
@@ -106,11 +107,7 @@ class AwardBatcher:
     def _send_next(self) -> bool:
         """Send up to `max_batch` waiting awards in one call; False if none was waiting.
         `_pending` never holds an award of a user a running call books."""
-        batch: list[_Waiting] = []
-        while self._pending and len(batch) < self._max_batch:
-            waiting = self._pending.popleft()
-            if not waiting.future.done():  # else its caller went away
-                batch.append(waiting)
+        batch = take_live(self._pending, self._max_batch)
         if not batch:
             return False
         users = {_user(w.award) for w in batch}
@@ -126,9 +123,7 @@ class AwardBatcher:
         self.calls += 1
         self.awards += len(batch)
         AWARD_BATCH_SIZE.observe(len(batch))
-        task = asyncio.get_running_loop().create_task(self._send(batch, users))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_call(self._tasks, self._send(batch, users))
         return True
 
     async def _send(self, batch: list[_Waiting], users: set[object]) -> None:
