@@ -138,3 +138,19 @@ async def test_balance_equals_the_ledger_after_any_sequence(conn, steps) -> None
             user,
         )
         assert refunds == 0
+
+
+async def test_the_coin_rules_hold_as_domains(conn: asyncpg.Connection) -> None:
+    """0031 moved the coin tables' CHECKs to domains; the table still refuses a negative
+    balance or debt, a zero amount and an unknown source, with the same error."""
+    user = await conn.fetchval("insert into app.users (username) values ('coin_domains') returning id")
+    await conn.execute("insert into store.wallets (user_id, balance) values ($1, 5)", user)
+    for sql in (
+        "update store.wallets set balance = -1 where user_id = $1",
+        "update store.wallets set debt = -1 where user_id = $1",
+        "insert into store.coin_ledger (user_id, amount, source, idempotency_key) values ($1, 0, 'bonus', 'k0')",
+        "insert into store.coin_ledger (user_id, amount, source, idempotency_key) values ($1, 5, 'gift', 'k1')",
+    ):
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():
+                await conn.execute(sql, user)
