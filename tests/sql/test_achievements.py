@@ -454,3 +454,67 @@ async def test_turning_an_achievement_on_back_fills_what_awards_no_longer_cross(
     await conn.fetchval("select engage.upsert($1)", definition)
     await conn.fetchval("select engage.upsert($1)", {**definition, "active": True})
     assert "on-km" in [r[0] for r in await conn.fetch("select * from engage.backfills_pending()")]
+
+
+AWARD_TIERS = """
+    select e.key, t.tier, t.threshold, a.kind, a.mode, a.activity_key, a.threshold as copied, a.name
+      from engage.achievements e join engage.tiers t on t.achievement_id = e.id
+      left join engage.award_tiers a on a.achievement_id = e.id and a.tier = t.tier
+     where e.key like $1 order by e.key, t.tier
+"""
+
+
+async def test_the_award_probe_copy_follows_every_edit_of_the_catalogue(conn) -> None:
+    """engage.award_tiers (what the award's probe reads) is kept by triggers: the admin API, a
+    deactivation, and an operator's own UPDATE of a threshold or of `active` all show in it."""
+    await _define(conn, "c")
+    rows = await conn.fetch(AWARD_TIERS, "ct-%")
+    assert rows and all(r["copied"] == r["threshold"] for r in rows)
+    by_key = {r["key"]: r for r in rows}
+    assert by_key["ct-total"]["mode"] is None and by_key["ct-total"]["activity_key"] is None
+    assert by_key["ct-cyber"]["mode"] == "cyber"
+    assert (by_key["ct-runs"]["mode"], by_key["ct-runs"]["activity_key"]) == (None, "run_km")
+
+    await conn.execute(
+        "update engage.tiers set threshold = threshold + 1 where achievement_id ="
+        " (select id from engage.achievements where key = 'ct-total') and tier = 1"
+    )
+    await conn.fetchval("select engage.deactivate('ct-cyber')")
+    await conn.execute("update engage.achievements set active = false where key = 'ct-level'")
+    rows = await conn.fetch(AWARD_TIERS, "ct-%")
+    for r in rows:
+        if r["key"] in ("ct-cyber", "ct-level"):
+            assert r["copied"] is None, r
+        else:
+            assert r["copied"] == r["threshold"], r
+    assert next(r["copied"] for r in rows if r["key"] == "ct-total") == 501
+
+    await conn.execute("update engage.achievements set active = true where key = 'ct-level'")
+    assert all(r["copied"] is not None for r in await conn.fetch(AWARD_TIERS, "ct-level"))
+    await conn.execute("delete from engage.achievements where key = 'ct-total'")
+    assert (
+        await conn.fetchval(
+            "select count(*) from engage.award_tiers a where not exists"
+            " (select from engage.achievements e where e.id = a.achievement_id)"
+        )
+        == 0
+    )
+
+
+async def test_a_total_xp_achievement_with_a_mode_counts_every_mode(conn) -> None:
+    """The mode of a total_xp or level achievement is a label (the profile's grouping), not a
+    filter: an award in either mode crosses its tiers, as before the flat probe."""
+    await conn.fetchval(
+        "select engage.upsert($1)",
+        _definition("mt-total", {"mode": "reality", "rule": {"kind": "total_xp"}, "tiers": [100]}),
+    )
+    user = await _user(conn)
+    await conn.fetchval("select xp.award_fixed($1, 'cyber', 150, 'bot', $2)", user, f"{user}:m1")
+    assert (
+        await conn.fetchval(
+            "select count(*) from engage.unlocks u join engage.achievements a on a.id = u.achievement_id"
+            " where a.key = 'mt-total' and u.user_id = $1",
+            user,
+        )
+        == 1
+    )

@@ -5,13 +5,13 @@
 --   probes the tiers its totals crossed, before < threshold <= after (usually none);
 -- - activity kinds share one engage.counters row per (user, activity), moved by one upsert
 --   while an active achievement counts the activity, then the same crossing probe.
--- The probe is one statement: the active achievements of the award's kinds, mode and activity,
--- joined to the tiers between each one's value before and after (a parameterised range probe of
--- tiers_by_threshold once the catalogue is large; on a few dozen rows the planner scans both,
--- which measured 3.5x cheaper than one probe per kind); it returns each achievement's row and
--- the tier's name, so unlocking reads nothing again. Unlocks go through engage.unlock (once,
--- with a notification and coins). Challenge, purchase and season kinds
--- have their own hooks (on_challenge, on_purchase, on_season_close).
+-- The probe is one statement over engage.award_tiers, the active tiers of these kinds with the
+-- kind, mode and activity beside each threshold (kept by triggers on the catalogue): a scan of
+-- one small table, half the CPU of joining the achievements to their tiers and choosing each
+-- value by kind (0032). It returns each hit's achievement row and tier name, so unlocking reads
+-- nothing again. Unlocks go through engage.unlock (once, with a notification and coins).
+-- Challenge, purchase and season kinds have their own hooks (on_challenge, on_purchase,
+-- on_season_close).
 create or replace function engage.on_award(
     p_user_id uuid, p_event_id bigint, p_source text, p_activity text, p_mode text, p_units numeric,
     p_xp integer, p_before xp.totals, p_after xp.totals, p_season_id text
@@ -34,14 +34,13 @@ declare
     v_tiers smallint[];
     v_names text[];
 begin
-    if not exists (select from engage.achievements e where e.active) then
+    if not exists (select from engage.award_tiers) then
         return;  -- none active (the shipped default): no counter to move, nothing to cross
     end if;
     if p_activity is not null then
         insert into engage.counters as c (user_id, activity_key, events, units)
         select p_user_id, p_activity, 1, coalesce(p_units, 0)
-         where exists (select from engage.achievements e
-                        where e.active and e.kind in ('activity_events', 'activity_units') and e.activity_key = p_activity)
+         where exists (select from engage.award_tiers t where t.activity_key = p_activity)
         on conflict (user_id, activity_key) do update
             set events = c.events + 1, units = c.units + excluded.units, updated_at = now()
         returning c.events, c.units into v_events, v_units;
@@ -72,22 +71,21 @@ begin
     end if;
 
     -- One SELECT INTO (no cursor: a FOR loop over the query opened a portal on every award,
-    -- though nearly every award crosses nothing).
-    select array_agg(e order by e.id, t.tier), array_agg(t.tier order by e.id, t.tier),
-           array_agg(t.name order by e.id, t.tier)
+    -- though nearly every award crosses nothing). award_tiers.mode is set only for the kinds
+    -- that need the award's mode (mode_xp, layer), activity_key only for the activity kinds.
+    select array_agg(e order by t.achievement_id, t.tier), array_agg(t.tier order by t.achievement_id, t.tier),
+           array_agg(t.name order by t.achievement_id, t.tier)
       into v_hits, v_tiers, v_names
-      from engage.achievements e
-      join engage.tiers t on t.achievement_id = e.id
-       and t.threshold > case e.kind when 'total_xp' then p_before.total_xp when 'mode_xp' then v_mode_before
+      from engage.award_tiers t
+      join engage.achievements e on e.id = t.achievement_id
+     where t.threshold > case t.kind when 'total_xp' then p_before.total_xp when 'mode_xp' then v_mode_before
                                      when 'level' then p_before.level when 'layer' then v_layer_before
                                      when 'activity_events' then v_events - 1 else v_units_before end
-       and t.threshold <= case e.kind when 'total_xp' then p_after.total_xp when 'mode_xp' then v_mode_after
+       and t.threshold <= case t.kind when 'total_xp' then p_after.total_xp when 'mode_xp' then v_mode_after
                                       when 'level' then p_after.level when 'layer' then v_layer_after
                                       when 'activity_events' then v_events else v_units end
-     where e.active
-       and (e.kind in ('total_xp', 'level')
-            or (e.kind in ('mode_xp', 'layer') and e.mode = p_mode)
-            or (v_events is not null and e.kind in ('activity_events', 'activity_units') and e.activity_key = p_activity));
+       and (t.mode is null or t.mode = p_mode)
+       and (t.activity_key is null or t.activity_key = p_activity);
     for v_i in 1..coalesce(cardinality(v_hits), 0) loop
         perform engage.unlock(p_user_id, v_hits[v_i], v_tiers[v_i], p_event_id, v_names[v_i]);
     end loop;
