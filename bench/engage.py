@@ -56,9 +56,16 @@ EXTRA = {
 AWARD_KINDS = ("total_xp", "mode_xp", "level", "layer", "activity_events", "activity_units")
 
 
-def database(name: str, rebuild: bool) -> str:
-    """The bench database, migrated to head (created when missing or when asked)."""
+def database(name: str, rebuild: bool, template: str | None = None) -> str:
+    """The bench database, migrated to head (created when missing or when asked; a copy of
+    `template` when one is given)."""
     url = xp_load.with_database(harness.database_url(), name)
+    if template:
+        copy_database(template, name)
+        from tests.conftest import migrate
+
+        migrate(url)
+        return url
 
     async def exists() -> bool:
         conn = await asyncpg.connect(xp_load.with_database(harness.database_url(), "postgres"))
@@ -73,6 +80,21 @@ def database(name: str, rebuild: bool) -> str:
 
     migrate(url)
     return url
+
+
+def copy_database(template: str, name: str) -> None:
+    """`name` dropped and created as a copy of `template` (a file copy: seconds, where booking
+    a history again takes minutes). The template must have no open connection."""
+
+    async def go() -> None:
+        conn = await asyncpg.connect(xp_load.with_database(harness.database_url(), "postgres"))
+        try:
+            await conn.execute(f'drop database if exists "{name}" with (force)')
+            await conn.execute(f'create database "{name}" template "{template}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
 
 
 async def ensure_users(url: str, wanted: int) -> None:
@@ -319,6 +341,16 @@ def main() -> int:
     parser.add_argument(
         "--history", type=int, default=0, help="awards booked per user before the rounds (returning users)"
     )
+    parser.add_argument(
+        "--template",
+        help="create --database as a copy of this database (one made by --keep-template: users and history, never"
+        " benched), instead of booking the history again",
+    )
+    parser.add_argument(
+        "--keep-template",
+        metavar="NAME",
+        help="once the users and history are booked, save a copy of the database as NAME for later --template runs",
+    )
     args = parser.parse_args()
     harness.require_wrk()
 
@@ -326,7 +358,7 @@ def main() -> int:
         POOL="20",
     )
     started = time.perf_counter()
-    url = database(args.database, args.rebuild)
+    url = database(args.database, args.rebuild, args.template)
     os.environ["DATABASE_URL"] = url
     asyncio.run(ensure_users(url, args.users))
     keys, moved = asyncio.run(achievement_keys(url))
@@ -344,6 +376,8 @@ def main() -> int:
         users = users_file.read_text().split()
         if args.history:
             asyncio.run(book_history(url, keys, args.history, len(users)))
+        if args.keep_template:
+            copy_database(args.database, args.keep_template)
         print(f"database ready ({len(users):,} users) in {time.perf_counter() - started:.0f} s", flush=True)
         # Each award scenario awards its own users (every third, or half without quests): a
         # user never gains XP while achievements are off and then crosses nothing when they are
