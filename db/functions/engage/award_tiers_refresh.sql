@@ -4,10 +4,12 @@
 -- engage.tiers: the admin API, the seed, a back-fill's activation or an operator's own UPDATE.
 -- The catalogue is a few dozen rows, so it is rebuilt whole. The lock makes two concurrent
 -- rebuilds take turns (the second reads the first's committed rows, statements here take a new
--- snapshot each); readers (awards) take no lock that it blocks.
+-- snapshot each); readers (awards) take no lock that it blocks. Security definer: a role that
+-- may edit the catalogue need not be granted the derived table too.
 create or replace function engage.award_tiers_refresh()
 returns trigger
 language plpgsql
+security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     lock table engage.award_tiers in exclusive mode;
