@@ -3,12 +3,13 @@
 -- transaction: what it unlocks commits with the ledger row. It keeps no row per achievement:
 -- - totals kinds (total_xp, mode_xp, level, layer) are read from xp.totals; the award only
 --   probes the tiers its totals crossed, before < threshold <= after (usually none);
--- - activity kinds share one engage.counters row per (user, activity), moved by one upsert
---   while an active achievement counts the activity, then the same crossing probe.
+-- - activity kinds share one engage.counters row per (user, activity), moved (an UPDATE, or
+--   an upsert for the first award) while an active achievement counts the activity, then the
+--   same crossing probe.
 -- The probe is one statement over engage.award_tiers, the active tiers of these kinds with the
 -- kind, mode and activity beside each threshold (kept by triggers on the catalogue): a scan of
--- one small table, half the CPU of joining the achievements to their tiers and choosing each
--- value by kind (0032). It returns each hit's achievement row and tier name, so unlocking reads
+-- one small table instead of a join of the achievements to their tiers (0032: the statement's
+-- CPU halved, about 7 us less per award). It returns each hit's achievement row and tier name, so unlocking reads
 -- nothing again. Unlocks go through engage.unlock (once, with a notification and coins).
 -- Challenge, purchase and season kinds have their own hooks (on_challenge, on_purchase,
 -- on_season_close).

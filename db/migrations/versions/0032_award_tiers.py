@@ -9,7 +9,8 @@ joined engage.achievements to engage.tiers and chose each tier's value by the ac
 kind: a hash join, a CASE per row and three ordered aggregates, about 42 us for an award that
 crosses nothing (the usual award). One row per active tier of the award kinds (total_xp, mode_xp,
 level, layer, activity_events, activity_units), with the kind, the mode it needs and the activity
-it counts beside the threshold, is a scan of one small table: about 21-25 us.
+it counts beside the threshold, is a scan of one small table: about 21-25 us alone, some 7 us less
+per award in the whole hook.
 
 The table is derived: statement triggers on engage.achievements and engage.tiers rebuild it
 (engage.award_tiers_refresh, db/functions/engage/award_tiers_refresh.sql), so the admin API, the
