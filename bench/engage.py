@@ -60,12 +60,8 @@ def database(name: str, rebuild: bool, template: str | None = None) -> str:
     """The bench database, migrated to head (created when missing or when asked; a copy of
     `template` when one is given)."""
     url = xp_load.with_database(harness.database_url(), name)
-    if template:
-        copy_database(template, name)
-        from tests.conftest import migrate
-
-        migrate(url)
-        return url
+    if template:  # a copy: seconds, where booking a history again takes minutes
+        return xp_load.fresh_database(name, template)
 
     async def exists() -> bool:
         conn = await asyncpg.connect(xp_load.with_database(harness.database_url(), "postgres"))
@@ -80,21 +76,6 @@ def database(name: str, rebuild: bool, template: str | None = None) -> str:
 
     migrate(url)
     return url
-
-
-def copy_database(template: str, name: str) -> None:
-    """`name` dropped and created as a copy of `template` (a file copy: seconds, where booking
-    a history again takes minutes). The template must have no open connection."""
-
-    async def go() -> None:
-        conn = await asyncpg.connect(xp_load.with_database(harness.database_url(), "postgres"))
-        try:
-            await conn.execute(f'drop database if exists "{name}" with (force)')
-            await conn.execute(f'create database "{name}" template "{template}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(go())
 
 
 async def ensure_users(url: str, wanted: int) -> None:
@@ -377,7 +358,7 @@ def main() -> int:
         if args.history:
             asyncio.run(book_history(url, keys, args.history, len(users)))
         if args.keep_template:
-            copy_database(args.database, args.keep_template)
+            xp_load.fresh_database(args.keep_template, args.database)
         print(f"database ready ({len(users):,} users) in {time.perf_counter() - started:.0f} s", flush=True)
         # Each award scenario awards its own users (every third, or half without quests): a
         # user never gains XP while achievements are off and then crosses nothing when they are

@@ -157,15 +157,16 @@ async def into_current_season(url: str) -> None:
         await conn.close()
 
 
-def fresh_database(name: str) -> str:
-    """Drop and recreate `name`, migrated to head."""
+def fresh_database(name: str, template: str | None = None) -> str:
+    """Drop and recreate `name` (empty, or a copy of `template`: a file copy, which must have no
+    open connection), migrated to head."""
     server = harness.database_url()
 
     async def create() -> None:
         conn = await asyncpg.connect(with_database(server, "postgres"))
         try:
             await conn.execute(f'drop database if exists "{name}" with (force)')
-            await conn.execute(f'create database "{name}"')
+            await conn.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
         finally:
             await conn.close()
 

@@ -105,6 +105,8 @@ select xp.generate_curve('default', 100) where not exists (select from xp.level_
 select store.seed() where not exists (select from store.items) and not exists (select from store.coin_packs);
 select engage.seed() where not exists (select from engage.achievements);
 select engage.seed_quests() where not exists (select from engage.quests);
+-- The award probe's flat copy of the active tiers (kept by triggers; rebuilt here: the first fill).
+select engage.award_tiers_rebuild();
 
 -- Ledger partitions: two months back, six ahead (a daily job keeps extending them).
 select xp.ensure_ledger_partitions(now() - interval '2 months', 6);

@@ -518,3 +518,14 @@ async def test_a_total_xp_achievement_with_a_mode_counts_every_mode(conn) -> Non
         )
         == 1
     )
+
+
+async def test_the_award_probe_copy_is_rebuilt_whole(conn) -> None:
+    """db/after_migrate.sql fills the copy with engage.award_tiers_rebuild (the triggers' rule):
+    emptied by hand, it comes back equal."""
+    await _define(conn, "r")
+    before = await conn.fetch("select * from engage.award_tiers order by achievement_id, tier")
+    await conn.execute("delete from engage.award_tiers")
+    await conn.execute("select engage.award_tiers_rebuild()")
+    assert await conn.fetch("select * from engage.award_tiers order by achievement_id, tier") == before
+    assert any(r["name"] for r in before)

@@ -13,9 +13,9 @@ it counts beside the threshold, is a scan of one small table: about 21-25 us alo
 per award in the whole hook.
 
 The table is derived: statement triggers on engage.achievements and engage.tiers rebuild it
-(engage.award_tiers_refresh, db/functions/engage/award_tiers_refresh.sql), so the admin API, the
-seed and an operator's own UPDATE all keep it in step, in their transaction. It is filled here
-from the rows that exist. Roll-forward only, as every xpcore revision; a later revision undoing
+(db/functions/engage/award_tiers_refresh.sql), so the admin API, the seed and an operator's own
+UPDATE all keep it in step, in their transaction. It is filled by db/after_migrate.sql, which
+rebuilds it after every upgrade (engage.award_tiers_rebuild: the same rule, one place). Roll-forward only, as every xpcore revision; a later revision undoing
 this would drop the table (and the file its triggers come from).
 """
 
@@ -39,14 +39,6 @@ create table engage.award_tiers (
 );
 comment on table engage.award_tiers is
     'the active tiers an award can cross, one row each (derived from engage.achievements and engage.tiers by triggers)';
-insert into engage.award_tiers (achievement_id, tier, kind, mode, activity_key, threshold, name)
-select e.id, t.tier, e.kind,
-       case when e.kind in ('mode_xp', 'layer') then e.mode end,
-       case when e.kind in ('activity_events', 'activity_units') then e.activity_key end,
-       t.threshold, t.name
-  from engage.achievements e
-  join engage.tiers t on t.achievement_id = e.id
- where e.active and e.kind in ('total_xp', 'mode_xp', 'level', 'layer', 'activity_events', 'activity_units');
 """
 
 
